@@ -1,0 +1,19 @@
+//! Every environment variable pyx reads or sets, in one place.
+
+/// Overrides the cache directory (default: `$XDG_CACHE_HOME/pyx`, then `~/.cache/pyx`).
+pub const PYX_CACHE_DIR: &str = "PYX_CACHE_DIR";
+/// Set by pyx inside a cross env: the env directory, so `pyx shim` finds its configuration.
+pub const PYX_CROSS_ENV: &str = "PYX_CROSS_ENV";
+/// Set by pyx while building one package: its name, used in shim log lines and refusals.
+pub const PYX_PACKAGE: &str = "PYX_PACKAGE";
+/// Escape hatch for the compiler shims: space-separated flags (or `all`) that may pass even
+/// though they name a host path or a host-arch option, e.g. `PYX_SHIM_ALLOW="-I/usr/include"`.
+pub const PYX_SHIM_ALLOW: &str = "PYX_SHIM_ALLOW";
+/// The build machine's Python (default: `python3` on PATH).
+pub const PYX_BUILD_PYTHON: &str = "PYX_BUILD_PYTHON";
+
+pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+pub const HOME: &str = "HOME";
+pub const PATH: &str = "PATH";
+/// `tracing` filter for pyx's own log lines (overrides -v/-q), e.g. `PYX_LOG=pyx=debug`.
+pub const PYX_LOG: &str = "PYX_LOG";

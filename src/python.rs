@@ -1,0 +1,99 @@
+//! The build machine's Python: found once, described by a probe script from `shims/`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::env_vars;
+use crate::printer::with_hint;
+
+/// The build machine's interpreter as its probe describes it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BuildPython {
+    pub executable: PathBuf,
+    /// `major.minor.micro`.
+    pub version: String,
+    pub prefix: PathBuf,
+    pub base_prefix: PathBuf,
+    /// The build Python's own header directory: a compile that names it is using host headers.
+    pub include: PathBuf,
+    pub platinclude: PathBuf,
+    pub stdlib: PathBuf,
+    pub ext_suffix: String,
+    pub multiarch: Option<String>,
+}
+
+impl BuildPython {
+    /// `$PYX_BUILD_PYTHON`, else `python3` on PATH.
+    pub fn find() -> Result<BuildPython> {
+        let exe = std::env::var_os(env_vars::PYX_BUILD_PYTHON)
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "python3".into());
+        let out = run_script_raw(
+            Path::new(&exe),
+            include_str!("../shims/probe_build_python.py"),
+            &[],
+        )
+        .map_err(|e| {
+            with_hint(
+                e.context(format!(
+                    "cannot run the build Python `{}`",
+                    exe.to_string_lossy()
+                )),
+                format!(
+                    "install python3 (3.11 for the Debian sysroots) or point {} at one",
+                    env_vars::PYX_BUILD_PYTHON
+                ),
+            )
+        })?;
+        let me: BuildPython = serde_json::from_str(out.trim())
+            .with_context(|| format!("unexpected reply from the build Python probe: {out}"))?;
+        Ok(me)
+    }
+
+    /// `"3.11"`.
+    pub fn major_minor(&self) -> &str {
+        major_minor(&self.version)
+    }
+
+    /// Run an embedded script with this interpreter in isolated mode; returns its stdout.
+    pub fn run_script(&self, script: &str, args: &[&str]) -> Result<String> {
+        run_script_raw(&self.executable, script, args)
+    }
+}
+
+/// `"3.11.7"` → `"3.11"`.
+pub fn major_minor(version: &str) -> &str {
+    match version.match_indices('.').nth(1) {
+        Some((i, _)) => &version[..i],
+        None => version,
+    }
+}
+
+fn run_script_raw(python: &Path, script: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new(python)
+        .args(["-I", "-B", "-c", script])
+        .args(args)
+        .output()
+        .with_context(|| format!("failed to start `{}`", python.display()))?;
+    if !out.status.success() {
+        bail!(
+            "`{}` exited with {}: {}",
+            python.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8(out.stdout).context("the Python script printed invalid UTF-8")?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn major_minor() {
+        assert_eq!(super::major_minor("3.11.7"), "3.11");
+        assert_eq!(super::major_minor("3.11"), "3.11");
+    }
+}

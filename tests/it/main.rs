@@ -1,0 +1,4 @@
+//! The one integration-test binary: runs the built `pyx` against fixtures, real cross compilers
+//! and the target's Python under QEMU.
+
+mod common;
