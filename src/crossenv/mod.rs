@@ -1,1 +1,1 @@
-//! See DESIGN.md.
+pub mod toolchain;
