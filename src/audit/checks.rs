@@ -85,7 +85,7 @@ pub(crate) fn identity_findings(info: &ElfInfo, target: &Target) -> Vec<Issue> {
             target_of(info).map_or_else(|| info.machine_name.clone(), |t| t.name.to_string());
         return vec![Issue {
             kind: FindingKind::ElfMachine,
-            what: format!("is a {found_as} binary, not {}", target.name),
+            what: format!("is {found_as} code, not {}", target.name),
             expected: describe_target(target),
             found: describe_identity(info),
             hint: format!(
@@ -296,8 +296,8 @@ pub fn binary_findings(
                                 kind: FindingKind::Manylinux,
                                 what: format!("breaks the `{tag}` policy"),
                                 expected: format!(
-                                    "at most GLIBC_{}.{} and only the policy's system libraries",
-                                    policy.glibc.0, policy.glibc.1
+                                    "at most `GLIBC_{}` and only the policy's system libraries",
+                                    policy.limits(arch).map_or("?", |l| l[0])
                                 ),
                                 found: v
                                     .iter()

@@ -71,7 +71,7 @@ pub(super) fn audit(
         Err(e) => cx.add(
             FindingKind::Filename,
             None,
-            "the file name is not a valid wheel name",
+            "has an invalid wheel file name",
             "`name-version(-build)-python-abi-platform.whl` (PEP 427)",
             e.to_string(),
             "rename the file, or rebuild it with a PEP 517 backend",
@@ -81,17 +81,28 @@ pub(super) fn audit(
         Ok(a) => a,
         Err(e @ WheelError::Io { .. }) => return Err(e.into()),
         Err(e) => {
-            let (kind, member) = match &e {
-                WheelError::Unsafe { member, .. } => {
-                    (FindingKind::UnsafePath, Some(member.clone()))
-                }
-                _ => (FindingKind::Unreadable, None),
+            let (kind, member, what) = match &e {
+                WheelError::Unsafe { member, reason, .. } => (
+                    FindingKind::UnsafePath,
+                    Some(member.clone()),
+                    reason.clone(),
+                ),
+                WheelError::TooLarge { .. } => (
+                    FindingKind::Unreadable,
+                    None,
+                    "declares sizes no wheel has (a zip bomb?)".to_string(),
+                ),
+                _ => (
+                    FindingKind::Unreadable,
+                    None,
+                    "is not a readable zip archive (not a wheel, or truncated)".to_string(),
+                ),
             };
             cx.add(
                 kind,
                 member.as_deref(),
-                "the wheel is refused before reading its members",
-                "a well-formed zip with relative member paths",
+                what,
+                "a well-formed zip whose members stay inside it",
                 e.to_string(),
                 e.hint(),
             );
@@ -150,7 +161,7 @@ fn read_dist_info(
             cx.add(
                 FindingKind::DistInfo,
                 None,
-                "no usable `.dist-info` directory",
+                "has no usable `.dist-info` directory",
                 "one `<name>-<version>.dist-info/` directory",
                 e.to_string(),
                 hint,
@@ -167,7 +178,7 @@ fn read_dist_info(
                         cx.add(
                             FindingKind::NameMismatch,
                             Some(&format!("{dir}/METADATA")),
-                            "the name in METADATA differs from the file name",
+                            "names the distribution differently from the file name",
                             format!("`{}`", f.name),
                             format!("`{}`", m.name),
                             "rename the file or fix `Name:` and rebuild",
@@ -177,7 +188,7 @@ fn read_dist_info(
                         cx.add(
                             FindingKind::VersionMismatch,
                             Some(&format!("{dir}/METADATA")),
-                            "the version in METADATA differs from the file name",
+                            "gives another version than the file name",
                             format!("`{}`", f.version),
                             format!("`{}`", m.version),
                             "rename the file or fix `Version:` and rebuild",
@@ -189,7 +200,7 @@ fn read_dist_info(
             None => cx.add(
                 FindingKind::DistInfo,
                 Some(&format!("{dir}/METADATA")),
-                "METADATA lacks `Name` or `Version`",
+                "lacks `Name` or `Version`",
                 "`Name:` and `Version:` fields",
                 "a METADATA without them",
                 hint,
@@ -198,7 +209,7 @@ fn read_dist_info(
         Err(e) => cx.add(
             FindingKind::DistInfo,
             Some(&format!("{dir}/METADATA")),
-            "METADATA cannot be read",
+            "cannot be read",
             "a UTF-8 `METADATA` file",
             e,
             hint,
@@ -214,7 +225,7 @@ fn read_dist_info(
                     cx.add(
                         FindingKind::TagMismatch,
                         Some(&format!("{dir}/WHEEL")),
-                        "the `Tag:` lines of WHEEL differ from the file name",
+                        "has `Tag:` lines that differ from the file name",
                         want.into_iter().collect::<Vec<_>>().join(", "),
                         have.into_iter().collect::<Vec<_>>().join(", "),
                         "retag the wheel with `pyx retag`, which rewrites both",
@@ -226,7 +237,7 @@ fn read_dist_info(
         Err(e) => cx.add(
             FindingKind::DistInfo,
             Some(&format!("{dir}/WHEEL")),
-            "WHEEL cannot be read",
+            "cannot be read",
             "a UTF-8 `WHEEL` file",
             e,
             hint,
@@ -239,7 +250,7 @@ fn read_dist_info(
             cx.add(
                 FindingKind::DistInfo,
                 Some(&record_path),
-                "RECORD cannot be read",
+                "cannot be read",
                 "a `RECORD` listing every member with its sha256 and size",
                 e,
                 hint,
@@ -253,7 +264,7 @@ fn read_dist_info(
             cx.add(
                 FindingKind::DistInfo,
                 Some(&record_path),
-                "RECORD is not valid CSV",
+                "is not valid CSV",
                 "`path,sha256=...,size` lines",
                 e.to_string(),
                 hint,
@@ -322,7 +333,7 @@ fn scan_members(
             cx.add(
                 FindingKind::Unreadable,
                 Some(&info.name),
-                "the member cannot be decompressed",
+                "cannot be decompressed",
                 "intact compressed data",
                 e.to_string(),
                 "the file is damaged; download or build it again",
@@ -340,7 +351,7 @@ fn scan_members(
                 Err(e) => cx.add(
                     FindingKind::ElfCorrupt,
                     Some(&info.name),
-                    "the ELF file is truncated or corrupt",
+                    "is a truncated or corrupt ELF file",
                     "a complete ELF file",
                     e.to_string(),
                     "the build or a later step damaged the file; rebuild the wheel",
@@ -359,7 +370,7 @@ fn scan_members(
                     cx.add(
                         FindingKind::RecordMissing,
                         Some(&info.name),
-                        "the member is not listed in RECORD",
+                        "is not listed in RECORD",
                         "a RECORD line for every member",
                         "no line",
                         record_hint,
@@ -374,7 +385,7 @@ fn scan_members(
                             cx.add(
                                 FindingKind::RecordHash,
                                 Some(&info.name),
-                                "the member's sha256 differs from RECORD",
+                                "has a sha256 that differs from RECORD",
                                 h,
                                 &digest,
                                 record_hint,
@@ -390,7 +401,7 @@ fn scan_members(
                     None => cx.add(
                         FindingKind::RecordHash,
                         Some(&info.name),
-                        "RECORD lists the member without a hash",
+                        "is listed in RECORD without a hash",
                         "`sha256=...`",
                         "an empty hash",
                         record_hint,
@@ -402,7 +413,7 @@ fn scan_members(
                     cx.add(
                         FindingKind::RecordSize,
                         Some(&info.name),
-                        "the member's size differs from RECORD",
+                        "has a size that differs from RECORD",
                         format!("{s} bytes"),
                         format!("{size} bytes"),
                         record_hint,
@@ -418,7 +429,7 @@ fn scan_members(
             cx.add(
                 FindingKind::RecordExtra,
                 Some(path),
-                "RECORD lists a file the wheel does not contain",
+                "is listed in RECORD but missing from the wheel",
                 "every RECORD path present in the zip",
                 "no such member",
                 "rebuild the wheel; a file was removed after it was built",
