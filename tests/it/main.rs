@@ -2,3 +2,6 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod inspect;
+mod retag;
+mod verify;
