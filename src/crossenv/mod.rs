@@ -13,6 +13,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 use crate::env_vars;
 use crate::printer::with_hint;
@@ -127,6 +128,29 @@ impl CrossEnv {
         env.write_files()
             .with_context(|| format!("cannot write the cross env `{}`", env.dir.display()))?;
         Ok(env)
+    }
+
+    /// The cross env pyx keeps in its cache for this profile (for `pyx run` and `pyx wheel`),
+    /// refreshed on every call; keyed by target, sysroot and compilers.
+    pub fn cached(
+        profile: &TargetProfile,
+        build: &BuildPython,
+        build_env: Option<&BuildEnv>,
+    ) -> Result<CrossEnv> {
+        let key = serde_json::json!([
+            profile.target,
+            profile.sysroot,
+            profile.python.executable,
+            profile.toolchain.cc,
+            profile.toolchain.cxx,
+            build.executable,
+        ]);
+        let digest = sha2::Sha256::digest(key.to_string().as_bytes());
+        let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        let dir = crate::cache::cache_dir()
+            .join("envs")
+            .join(format!("{}-{hash}", profile.target));
+        CrossEnv::create_with(&dir, profile, build, build_env)
     }
 
     /// Open an existing cross env.
