@@ -2,4 +2,7 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod inspect;
+mod retag;
 mod sysroot;
+mod verify;
