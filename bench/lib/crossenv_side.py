@@ -9,15 +9,18 @@ import subprocess
 import time
 from pathlib import Path
 
-from common import (LOGS, NO_BINARY, TRIPLET, WORK, Timed, base_env, fresh_dir, loadavg, log,
-                    run, tail)
+from common import (LOGS, NO_BINARY, TRIPLET, WORK, Timed, base_env, compiler_time, fresh_dir,
+                    loadavg, log, run, tail)
 
 VENV = WORK / "crossenv-venv"
 ROOT = WORK / "crossenv"
 CROSSENV_VERSION = "1.6.2"
 # What a crossenv user installs with build-pip before building with --no-build-isolation:
 # the union of the three packages' [build-system] requires, as build-machine wheels.
-BUILD_TOOLS = ["setuptools", "wheel", "Cython>=3.0.6", "meson-python>=0.15.0", "meson", "ninja"]
+BUILD_TOOLS = {
+    "small": ["setuptools", "wheel"],
+    "numpy": ["Cython>=3.0.6", "meson-python>=0.15.0", "meson", "ninja"],
+}
 
 
 def setup() -> str:
@@ -107,7 +110,11 @@ class CrossenvSide:
         self.cross_file = meson_cross_file(sysroot, ROOT / "numpy-cross.ini")
         self.cc_log = cc_log
         self.env = base_env()
-        self.env["PATH"] = f"{path_prefix}:{self.env['PATH']}"
+        # What `. env/bin/activate` puts on PATH, plus build/bin: the activate script leaves out
+        # the build tools installed with build-pip, and meson must find `cython` and `ninja`.
+        bins = [self.env_dir / "cross" / "bin", self.env_dir / "bin", self.env_dir / "build" / "bin"]
+        self.env["PATH"] = ":".join([*map(str, bins), path_prefix, self.env["PATH"]])
+        self.env["VIRTUAL_ENV"] = str(self.env_dir / "cross")
         self.env["PIP_CACHE_DIR"] = str(self.pip_cache)
         self.env["BENCH_CC_LOG"] = str(cc_log)
 
@@ -120,8 +127,8 @@ class CrossenvSide:
     def _bin(self, name: str) -> str:
         return str(self.env_dir / "bin" / name)
 
-    def install_tools(self, logf: Path) -> tuple[float, int]:
-        return run([self._bin("build-pip"), "install", "-U", *BUILD_TOOLS], logf, env=self.env)
+    def install_tools(self, tools: list[str], logf: Path) -> tuple[float, int]:
+        return run([self._bin("build-pip"), "install", "-U", *tools], logf, env=self.env)
 
     def build(self, reqs: list[str], out: Path, logf: Path) -> tuple[float, int]:
         cmd = [self._bin("cross-pip"), "wheel", "--no-deps", "--no-build-isolation",
@@ -139,13 +146,18 @@ class CrossenvSide:
         before = loadavg()
         phases, total, code = {}, 0.0, 0
         steps = [("env", self.create_env)] if cold else []
-        steps += [("tools", self.install_tools), ("build", lambda f: self.build(reqs, out, f))]
+        steps += [("tools", lambda f: self.install_tools(BUILD_TOOLS[name], f)),
+                  ("build", lambda f: self.build(reqs, out, f))]
+        start = time.time()
         for phase, step in steps:
             seconds, code = step(logf)
             phases[phase] = round(seconds, 3)
             total += seconds
             if code != 0:
                 break
+        cc = compiler_time(self.cc_log, (start, time.time()))
+        phases["compiler_union"] = cc["union"]
+        phases["compiler_calls"] = cc["calls"]
         error = None if code == 0 else f"exit {code}: {tail(logf, 6)}"
         return Timed(round(total, 3), code == 0, before, loadavg(), str(logf), phases, error)
 

@@ -20,8 +20,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from common import (LOGS, NO_BINARY, TARGET, TRIPLET, WORK, Timed, base_env, fresh_dir, loadavg,
-                    log, run, tail)
+from common import (LOGS, NO_BINARY, TARGET, TRIPLET, WORK, Timed, base_env, compiler_time,
+                    fresh_dir, loadavg, log, run, tail)
 
 CACHE = WORK / "cache-native"
 WRAP = WORK / "native-wrap"
@@ -61,7 +61,11 @@ for a in "$@"; do
     *) args+=("$a") ;;
   esac
 done
-exec qemu-arm -L {root} {root}/usr/bin/gcc-12 -B{WRAP}/libexec/ --sysroot={root} "${{args[@]}}"
+s=$EPOCHREALTIME
+qemu-arm -L {root} {root}/usr/bin/gcc-12 -B{WRAP}/libexec/ --sysroot={root} "${{args[@]}}"
+rc=$?
+[ -n "$BENCH_CC_LOG" ] && printf '%s %s %s gcc\\n' "$s" "$EPOCHREALTIME" "$rc" >> "$BENCH_CC_LOG"
+exit $rc
 """
     for name in ("gcc", "cc", f"{TRIPLET}-gcc"):
         _write(WRAP / "bin" / name, driver)
@@ -84,10 +88,15 @@ def measure(reqs: list[str], out: Path) -> Timed:
     env["PATH"] = f"{WRAP / 'bin'}:{env['PATH']}"
     env["PYTHONPATH"] = str(SITE)
     env["PIP_CACHE_DIR"] = str(cache)
+    cc_log = WORK / "emulated-cc.log"
+    cc_log.unlink(missing_ok=True)
+    env["BENCH_CC_LOG"] = str(cc_log)
     before = loadavg()
     seconds, code = run([str(WRAP / "bin" / "python3.11"), "-m", "pip", "wheel", "--no-deps",
                          "--no-binary", NO_BINARY, "-w", str(out), *reqs], logf, env=env)
+    cc = compiler_time(cc_log)
     return Timed(round(seconds, 3), code == 0, before, loadavg(), str(logf),
+                 {"compiler_union": cc["union"], "compiler_calls": cc["calls"]},
                  error=None if code == 0 else tail(logf, 6))
 
 
