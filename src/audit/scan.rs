@@ -328,7 +328,7 @@ fn scan_indices(path: &Path, indices: &[usize], hash: bool) -> Result<Vec<Scanne
                     head.extend_from_slice(chunk);
                     if head.len() >= 4 {
                         if elf::is_elf(&head) {
-                            let mut bytes = Vec::with_capacity(size_hint as usize);
+                            let mut bytes = Vec::with_capacity(size_hint.min(256 << 20) as usize);
                             bytes.append(&mut head);
                             elf_bytes = Some(bytes);
                         } else if !hash {
