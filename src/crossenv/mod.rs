@@ -461,16 +461,18 @@ impl CrossEnv {
         if build.platinclude != build.include {
             include_rewrites.push((shims::normalize(&build.platinclude), target_include));
         }
+        let bin = self.bin();
+        let resolve = |cmd: &[String]| shims::resolve_program(cmd, &bin);
         ShimConfig {
             target: target.name.to_string(),
             sysroot: profile.sysroot.clone(),
-            cc: tc.cc.clone(),
-            cxx: tc.cxx.clone(),
-            ar: tc.ar.clone(),
-            ranlib: tc.ranlib.clone(),
-            strip: tc.strip.clone(),
-            ld: tc.ld.clone(),
-            readelf: tc.readelf.clone(),
+            cc: resolve(&tc.cc),
+            cxx: resolve(&tc.cxx),
+            ar: resolve(&tc.ar),
+            ranlib: resolve(&tc.ranlib),
+            strip: resolve(&tc.strip),
+            ld: resolve(&tc.ld),
+            readelf: resolve(&tc.readelf),
             cflags: target.cflags.iter().map(|s| s.to_string()).collect(),
             is_64bit: target.is_64bit(),
             is_x86: matches!(target.meson_cpu_family, "x86" | "x86_64"),
@@ -478,6 +480,7 @@ impl CrossEnv {
             include_rewrites,
             host_dirs,
             pkg_config_libdir: self.pkg_config_libdir(),
+            pkg_config: resolve(&["pkg-config".to_string()]),
             log: self.shim_log(),
         }
     }

@@ -46,6 +46,8 @@ pub struct ShimConfig {
     /// Directories of the build machine: a flag or file under one of them is refused.
     pub host_dirs: Vec<PathBuf>,
     pub pkg_config_libdir: String,
+    /// The build machine's `pkg-config`, run with the sysroot's search path.
+    pub pkg_config: Vec<String>,
     /// JSON-lines log of every shim call.
     pub log: PathBuf,
 }
@@ -61,9 +63,32 @@ impl ShimConfig {
             "strip" => &self.strip,
             "ld" => &self.ld,
             "readelf" => &self.readelf,
+            "pkg-config" => &self.pkg_config,
             _ => return None,
         };
         (!cmd.is_empty()).then_some(cmd.as_slice())
+    }
+}
+
+/// Resolve a tool command's program to an absolute path on PATH, skipping the env's own `bin`
+/// (a shim that found itself would call itself forever).
+pub fn resolve_program(cmd: &[String], env_bin: &Path) -> Vec<String> {
+    let Some((program, rest)) = cmd.split_first() else {
+        return Vec::new();
+    };
+    if program.contains('/') {
+        return cmd.to_vec();
+    }
+    let path = std::env::var_os(env_vars::PATH).unwrap_or_default();
+    let dirs = std::env::split_paths(&path).filter(|d| d != env_bin);
+    let found = std::env::join_paths(dirs)
+        .ok()
+        .and_then(|p| which::which_in(program, Some(p), "/").ok());
+    match found {
+        Some(abs) => std::iter::once(abs.display().to_string())
+            .chain(rest.iter().cloned())
+            .collect(),
+        None => cmd.to_vec(),
     }
 }
 
@@ -287,6 +312,7 @@ mod tests {
             )],
             host_dirs: vec!["/usr/include".into(), "/usr/lib".into(), "/py/lib".into()],
             pkg_config_libdir: String::new(),
+            pkg_config: vec![],
             log: "/dev/null".into(),
         }
     }
