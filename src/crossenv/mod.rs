@@ -275,6 +275,10 @@ impl CrossEnv {
             self.cmake_toolchain_file().display().to_string(),
         );
         vars.insert("PKG_CONFIG".into(), tool("pkg-config"));
+        vars.insert(
+            env_vars::PYX_MESON_CROSS_FILE.into(),
+            self.meson_cross_file().display().to_string(),
+        );
         if let Some(be) = build_env {
             vars.insert(
                 env_vars::PYX_BUILD_SITE.into(),
@@ -503,8 +507,10 @@ fn symlink_if_changed(to: &Path, link: &Path) -> Result<()> {
     if fs_err::read_link(link).is_ok_and(|old| old == to) {
         return Ok(());
     }
-    let _ = fs_err::remove_file(link);
-    std::os::unix::fs::symlink(to, link)
+    let tmp = link.with_extension(format!("pyx-tmp-{}", std::process::id()));
+    let _ = fs_err::remove_file(&tmp);
+    std::os::unix::fs::symlink(to, &tmp)
+        .and_then(|()| std::fs::rename(&tmp, link))
         .with_context(|| format!("cannot link `{}` to `{}`", link.display(), to.display()))
 }
 

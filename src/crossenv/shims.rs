@@ -208,13 +208,17 @@ fn check_dir(cfg: &ShimConfig, flag: &str, dir: &str, allow: &Allow) -> Result<S
         && !allow.allows(&written)
     {
         let what = if flag == "-L" { "libraries" } else { "headers" };
+        let under = if path == host {
+            String::new()
+        } else {
+            format!(" (it is under `{}`)", host.display())
+        };
         return Err(Refusal {
             flag: written,
             reason: format!(
-                "`{}` holds the build machine's {what} (it is under `{}`); a cross build must use \
-                 the sysroot's, under `{}`",
+                "`{}` holds the build machine's {what}{under}; a cross build must use the \
+                 sysroot's, under `{}`",
                 path.display(),
-                host.display(),
                 cfg.sysroot.display()
             ),
         });
@@ -351,8 +355,8 @@ mod tests {
         assert_eq!(err.flag, "-I/usr/include");
         assert_eq!(
             err.reason,
-            "`/usr/include` holds the build machine's headers (it is under `/usr/include`); a cross \
-             build must use the sysroot's, under `/sr`"
+            "`/usr/include` holds the build machine's headers; a cross build must use the \
+             sysroot's, under `/sr`"
         );
         assert!(run(&["-I/usr/include"], "-m64 -I/usr/include").is_ok());
         assert!(run(&["-L", "/usr/lib/x86_64-linux-gnu"], "").is_err());
