@@ -2,4 +2,7 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod env;
+mod shim;
 mod sysroot;
+mod test_cmd;
