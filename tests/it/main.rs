@@ -3,6 +3,9 @@
 
 mod common;
 mod env;
+mod inspect;
+mod retag;
 mod shim;
 mod sysroot;
 mod test_cmd;
+mod verify;
