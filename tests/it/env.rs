@@ -56,7 +56,26 @@ fn env_answers_like(ctx: &TestContext, want: &Expected) {
     let cc = dir.canonicalize().unwrap().join("bin/cc");
     assert_eq!(report["cc"], cc.display().to_string().as_str());
 
-    // A second create changes nothing and is fast.
+    // A second create rewrites nothing and is fast.
+    let mtimes = |dir: &Path| -> Vec<(PathBuf, std::time::SystemTime)> {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file() && !e.path().ends_with("shim-log.jsonl"))
+            .filter(|e| {
+                !e.path()
+                    .components()
+                    .any(|c| c.as_os_str() == "__pycache__")
+            })
+            .map(|e| {
+                (
+                    e.path().to_path_buf(),
+                    e.metadata().unwrap().modified().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let before = mtimes(&dir);
     let start = std::time::Instant::now();
     let out = ctx
         .pyx()
@@ -67,7 +86,9 @@ fn env_answers_like(ctx: &TestContext, want: &Expected) {
         .unwrap();
     assert!(out.status.success());
     let took = start.elapsed();
-    assert!(took.as_secs_f64() < 1.0, "env create took {took:?}");
+    // About 0.2 s alone (a probe compile included); the bound allows for parallel tests.
+    assert!(took.as_secs_f64() < 3.0, "env create took {took:?}");
+    assert_eq!(mtimes(&dir), before);
 }
 
 /// `pyx run` in the cached env: child processes see the target too.
@@ -288,4 +309,22 @@ fn env_show_prints_the_meson_cross_file_and_cmake_toolchain() {
     ] {
         assert!(cmake.lines().any(|l| l == line), "{line} not in\n{cmake}");
     }
+}
+
+/// The build env's own Python (the `meson` script's interpreter) inherits
+/// `_PYTHON_SYSCONFIGDATA_NAME` and must still import the target's sysconfig data.
+#[test]
+fn build_env_python_imports_the_target_sysconfig() {
+    require_tools!("arm-linux-gnueabihf-gcc");
+    let ctx = TestContext::new();
+    let script = "py=\"$(dirname \"$(dirname \"$(dirname \"$PYX_BUILD_SITE\")\")\")/bin/python\"; \
+                  \"$py\" -c 'import sys, sysconfig; print(sys.prefix != sys.base_prefix, sysconfig.get_config_var(\"SOABI\"))'";
+    let out = ctx
+        .pyx()
+        .args(["run", "--target", "armv7l", "--", "sh", "-c", script])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout, "True cpython-311-arm-linux-gnueabihf\n");
 }
