@@ -318,8 +318,9 @@ impl CrossEnv {
     pub fn command(&self, program: impl AsRef<OsStr>, build_env: Option<&BuildEnv>) -> Command {
         let mut cmd = Command::new(program);
         let mut path = vec![self.bin()];
-        if let Some(be) = build_env {
-            path.push(be.bin.clone());
+        match build_env {
+            Some(be) => path.push(be.bin.clone()),
+            None => path.extend(self.default_build_bin()),
         }
         if let Some(old) = std::env::var_os(env_vars::PATH) {
             path.extend(std::env::split_paths(&old));
@@ -340,6 +341,12 @@ impl CrossEnv {
         cmd.env_remove("PKG_CONFIG_PATH");
         cmd.envs(self.environ(build_env));
         cmd
+    }
+
+    /// The `bin` of the build env recorded at creation (`<build env>/lib/pythonX.Y/site-packages`).
+    fn default_build_bin(&self) -> Option<PathBuf> {
+        let site = self.record.build_site.as_deref()?;
+        Some(site.parent()?.parent()?.parent()?.join("bin"))
     }
 
     fn write_files(&self) -> Result<()> {
