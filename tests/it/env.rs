@@ -328,3 +328,66 @@ fn build_env_python_imports_the_target_sysconfig() {
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stdout, "True cpython-311-arm-linux-gnueabihf\n");
 }
+
+/// An env made by `pyx env create` works by hand: its `python -m build` finds meson, ninja and the
+/// shims without `pyx run` setting anything.
+#[test]
+fn env_works_by_hand_without_pyx_run() {
+    require_tools!("arm-linux-gnueabihf-gcc", "qemu-arm");
+    let ctx = TestContext::new();
+    let env = ctx.path().join("env");
+    let out = ctx
+        .pyx()
+        .args(["env", "create"])
+        .arg(&env)
+        .args(["--target", "armv7l"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    let src = ctx.path().join("meson_c");
+    copy_dir(&fixture("packages/meson_c"), &src);
+    let mut build = Command::new(env.join("bin/python"));
+    build
+        .current_dir(&src)
+        .args(["-m", "build", "-n", "-w"])
+        .arg(format!(
+            "-Csetup-args=--cross-file={}",
+            env.join("pyx/cross.ini").display()
+        ))
+        .arg(".");
+    for var in [
+        "PYX_CROSS_ENV",
+        "PYX_BUILD_SITE",
+        "PYTHONPATH",
+        "_PYTHON_SYSCONFIGDATA_NAME",
+        "_PYTHON_HOST_PLATFORM",
+        "CC",
+    ] {
+        build.env_remove(var);
+    }
+    let out = build.output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let wheel = src
+        .join("dist")
+        .join("pyx_fixture_meson_c-1.0-cp311-cp311-linux_armv7l.whl");
+    let out = ctx
+        .pyx()
+        .args(["test", "--target", "armv7l"])
+        .arg(&wheel)
+        .args([
+            "--",
+            "python",
+            "-c",
+            "import pyx_meson_c as m; print(m.fib_mod(90))",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    // fib(90) = 2880067194370816120, modulo 1e9+7.
+    assert_eq!(
+        stdout,
+        format!("{}\n", 2880067194370816120u64 % 1_000_000_007)
+    );
+}
