@@ -425,9 +425,8 @@ impl CrossEnv {
         )?;
         let pyx = std::env::current_exe().context("cannot find the pyx executable")?;
         for tool in shims::SHIM_TOOLS {
-            let path = bin.join(tool);
-            write_if_changed(&path, &shims::wrapper_script(&pyx, &self.dir, tool))?;
-            make_executable(&path)?;
+            let script = shims::wrapper_script(&pyx, &self.dir, tool);
+            write_if_changed_mode(&bin.join(tool), &script, 0o755)?;
         }
         write_if_changed(
             &self.meson_cross_file(),
@@ -499,12 +498,21 @@ impl CrossEnv {
 
 /// Write `content` to `path` unless it already holds exactly that; true when written.
 pub fn write_if_changed(path: &Path, content: &str) -> Result<bool> {
-    if fs_err::read(path).is_ok_and(|old| old == content.as_bytes()) {
+    write_if_changed_mode(path, content, 0o644)
+}
+
+/// [`write_if_changed`] with the file's permissions set before it appears (atomic rename).
+pub fn write_if_changed_mode(path: &Path, content: &str, mode: u32) -> Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    let same_mode = || fs_err::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o777 == mode);
+    if fs_err::read(path).is_ok_and(|old| old == content.as_bytes()) && same_mode() {
         return Ok(false);
     }
     let dir = path.parent().context("a file path has a parent")?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut tmp, content.as_bytes())?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
     tmp.persist(path)
         .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(true)
@@ -519,13 +527,4 @@ fn symlink_if_changed(to: &Path, link: &Path) -> Result<()> {
     std::os::unix::fs::symlink(to, &tmp)
         .and_then(|()| std::fs::rename(&tmp, link))
         .with_context(|| format!("cannot link `{}` to `{}`", link.display(), to.display()))
-}
-
-fn make_executable(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = fs_err::metadata(path)?;
-    if meta.permissions().mode() & 0o111 != 0o111 {
-        fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
-    }
-    Ok(())
 }
