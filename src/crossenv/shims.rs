@@ -170,7 +170,9 @@ pub fn rewrite_args(
             i += consumed;
             continue;
         }
-        if !arg.starts_with('-') && arg.starts_with('/') {
+        if let Some(linker_args) = arg.strip_prefix("-Wl,") {
+            check_linker_args(cfg, arg, linker_args, allow)?;
+        } else if !arg.starts_with('-') && arg.starts_with('/') {
             let path = normalize(Path::new(arg));
             if let Some(host) = host_dir(cfg, &path)
                 && !allow.allows(arg)
@@ -196,6 +198,42 @@ pub fn rewrite_args(
         i += 1;
     }
     Ok(out)
+}
+
+/// `-Wl,-L,/usr/lib/...`, `-Wl,-L/usr/lib`, `-Wl,-rpath-link=...`: library search dirs given to the
+/// linker directly.
+fn check_linker_args(
+    cfg: &ShimConfig,
+    arg: &str,
+    linker_args: &str,
+    allow: &Allow,
+) -> Result<(), Refusal> {
+    let parts: Vec<&str> = linker_args.split(',').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let dir = match *part {
+            "-L" | "-rpath-link" => parts.get(i + 1).copied(),
+            p => p
+                .strip_prefix("-rpath-link=")
+                .or_else(|| p.strip_prefix("-L").filter(|d| !d.is_empty())),
+        };
+        let Some(dir) = dir else { continue };
+        let path = normalize(Path::new(dir));
+        if let Some(host) = host_dir(cfg, &path)
+            && !allow.allows(arg)
+        {
+            return Err(Refusal {
+                flag: arg.to_string(),
+                reason: format!(
+                    "`{}` holds the build machine's libraries (it is under `{}`); a cross build \
+                     must link against the sysroot's, under `{}`",
+                    path.display(),
+                    host.display(),
+                    cfg.sysroot.display()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn check_dir(cfg: &ShimConfig, flag: &str, dir: &str, allow: &Allow) -> Result<String, Refusal> {
@@ -365,6 +403,15 @@ mod tests {
         assert!(run(&["-I/sr/usr/include", "-I/usr/includes", "-I/tmp/x"], "").is_ok());
         assert!(run(&["-I/usr/include/../../py/lib"], "").is_err());
         assert!(run(&["-L/usr/lib"], "all").is_ok());
+        assert!(run(&["-Wl,-L,/usr/lib/x86_64-linux-gnu"], "").is_err());
+        assert!(run(&["-Wl,-rpath-link=/usr/lib"], "").is_err());
+        assert!(run(&["-Wl,-O1,-L/sr/usr/lib", "-Wl,--as-needed"], "").is_ok());
+        assert_eq!(
+            run(&["-Wl,-L/usr/lib/x86_64-linux-gnu"], "")
+                .unwrap_err()
+                .flag,
+            "-Wl,-L/lib64"
+        );
     }
 
     #[test]
