@@ -410,7 +410,7 @@ mod tests {
             run(&["-Wl,-L/usr/lib/x86_64-linux-gnu"], "")
                 .unwrap_err()
                 .flag,
-            "-Wl,-L/lib64"
+            "-Wl,-L/usr/lib/x86_64-linux-gnu"
         );
     }
 
