@@ -137,7 +137,9 @@ impl Prefix {
                 fs_err::create_dir_all(dir)?;
             }
             let mut out = fs_err::File::create(&dest)?;
-            archive.stream_index(index, limit, |r| std::io::copy(r, &mut out).map(drop))?;
+            archive.stream_index(index, limit, false, |r| {
+                std::io::copy(r, &mut out).map(drop)
+            })?;
             if let Some(mode) = member.unix_mode {
                 use std::os::unix::fs::PermissionsExt;
                 fs_err::set_permissions(
