@@ -46,6 +46,8 @@ pub struct ShimConfig {
     /// Directories of the build machine: a flag or file under one of them is refused.
     pub host_dirs: Vec<PathBuf>,
     pub pkg_config_libdir: String,
+    /// The build machine's `pkg-config`, run with the sysroot's search path.
+    pub pkg_config: Vec<String>,
     /// JSON-lines log of every shim call.
     pub log: PathBuf,
 }
@@ -61,9 +63,32 @@ impl ShimConfig {
             "strip" => &self.strip,
             "ld" => &self.ld,
             "readelf" => &self.readelf,
+            "pkg-config" => &self.pkg_config,
             _ => return None,
         };
         (!cmd.is_empty()).then_some(cmd.as_slice())
+    }
+}
+
+/// Resolve a tool command's program to an absolute path on PATH, skipping the env's own `bin`
+/// (a shim that found itself would call itself forever).
+pub fn resolve_program(cmd: &[String], env_bin: &Path) -> Vec<String> {
+    let Some((program, rest)) = cmd.split_first() else {
+        return Vec::new();
+    };
+    if program.contains('/') {
+        return cmd.to_vec();
+    }
+    let path = std::env::var_os(env_vars::PATH).unwrap_or_default();
+    let dirs = std::env::split_paths(&path).filter(|d| d != env_bin);
+    let found = std::env::join_paths(dirs)
+        .ok()
+        .and_then(|p| which::which_in(program, Some(p), "/").ok());
+    match found {
+        Some(abs) => std::iter::once(abs.display().to_string())
+            .chain(rest.iter().cloned())
+            .collect(),
+        None => cmd.to_vec(),
     }
 }
 
@@ -145,7 +170,9 @@ pub fn rewrite_args(
             i += consumed;
             continue;
         }
-        if !arg.starts_with('-') && arg.starts_with('/') {
+        if let Some(linker_args) = arg.strip_prefix("-Wl,") {
+            check_linker_args(cfg, arg, linker_args, allow)?;
+        } else if !arg.starts_with('-') && arg.starts_with('/') {
             let path = normalize(Path::new(arg));
             if let Some(host) = host_dir(cfg, &path)
                 && !allow.allows(arg)
@@ -173,6 +200,42 @@ pub fn rewrite_args(
     Ok(out)
 }
 
+/// `-Wl,-L,/usr/lib/...`, `-Wl,-L/usr/lib`, `-Wl,-rpath-link=...`: library search dirs given to the
+/// linker directly.
+fn check_linker_args(
+    cfg: &ShimConfig,
+    arg: &str,
+    linker_args: &str,
+    allow: &Allow,
+) -> Result<(), Refusal> {
+    let parts: Vec<&str> = linker_args.split(',').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let dir = match *part {
+            "-L" | "-rpath-link" => parts.get(i + 1).copied(),
+            p => p
+                .strip_prefix("-rpath-link=")
+                .or_else(|| p.strip_prefix("-L").filter(|d| !d.is_empty())),
+        };
+        let Some(dir) = dir else { continue };
+        let path = normalize(Path::new(dir));
+        if let Some(host) = host_dir(cfg, &path)
+            && !allow.allows(arg)
+        {
+            return Err(Refusal {
+                flag: arg.to_string(),
+                reason: format!(
+                    "`{}` holds the build machine's libraries (it is under `{}`); a cross build \
+                     must link against the sysroot's, under `{}`",
+                    path.display(),
+                    host.display(),
+                    cfg.sysroot.display()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn check_dir(cfg: &ShimConfig, flag: &str, dir: &str, allow: &Allow) -> Result<String, Refusal> {
     let path = normalize(Path::new(dir));
     if let Some((_, to)) = cfg.include_rewrites.iter().find(|(from, _)| *from == path) {
@@ -183,13 +246,17 @@ fn check_dir(cfg: &ShimConfig, flag: &str, dir: &str, allow: &Allow) -> Result<S
         && !allow.allows(&written)
     {
         let what = if flag == "-L" { "libraries" } else { "headers" };
+        let under = if path == host {
+            String::new()
+        } else {
+            format!(" (it is under `{}`)", host.display())
+        };
         return Err(Refusal {
             flag: written,
             reason: format!(
-                "`{}` holds the build machine's {what} (it is under `{}`); a cross build must use \
-                 the sysroot's, under `{}`",
+                "`{}` holds the build machine's {what}{under}; a cross build must use the \
+                 sysroot's, under `{}`",
                 path.display(),
-                host.display(),
                 cfg.sysroot.display()
             ),
         });
@@ -287,6 +354,7 @@ mod tests {
             )],
             host_dirs: vec!["/usr/include".into(), "/usr/lib".into(), "/py/lib".into()],
             pkg_config_libdir: String::new(),
+            pkg_config: vec![],
             log: "/dev/null".into(),
         }
     }
@@ -325,8 +393,8 @@ mod tests {
         assert_eq!(err.flag, "-I/usr/include");
         assert_eq!(
             err.reason,
-            "`/usr/include` holds the build machine's headers (it is under `/usr/include`); a cross \
-             build must use the sysroot's, under `/sr`"
+            "`/usr/include` holds the build machine's headers; a cross build must use the \
+             sysroot's, under `/sr`"
         );
         assert!(run(&["-I/usr/include"], "-m64 -I/usr/include").is_ok());
         assert!(run(&["-L", "/usr/lib/x86_64-linux-gnu"], "").is_err());
@@ -335,6 +403,15 @@ mod tests {
         assert!(run(&["-I/sr/usr/include", "-I/usr/includes", "-I/tmp/x"], "").is_ok());
         assert!(run(&["-I/usr/include/../../py/lib"], "").is_err());
         assert!(run(&["-L/usr/lib"], "all").is_ok());
+        assert!(run(&["-Wl,-L,/usr/lib/x86_64-linux-gnu"], "").is_err());
+        assert!(run(&["-Wl,-rpath-link=/usr/lib"], "").is_err());
+        assert!(run(&["-Wl,-O1,-L/sr/usr/lib", "-Wl,--as-needed"], "").is_ok());
+        assert_eq!(
+            run(&["-Wl,-L/usr/lib/x86_64-linux-gnu"], "")
+                .unwrap_err()
+                .flag,
+            "-Wl,-L/usr/lib/x86_64-linux-gnu"
+        );
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod env;
 mod inspect;
 mod retag;
+mod shim;
 mod sysroot;
+mod test_cmd;
 mod verify;
