@@ -1,1 +1,3 @@
-//! See DESIGN.md.
+//! The hybrid cross env (DESIGN.md §3-4).
+
+pub mod toolchain;

@@ -2,3 +2,4 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod sysroot;
