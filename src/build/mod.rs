@@ -1,1 +1,5 @@
-//! See DESIGN.md.
+//! Building wheels for the target: finding distributions ([`index`]), the worklist resolver
+//! ([`resolve`]), the PEP 517 frontend ([`pep517`]) and compiler-output hints ([`error`]).
+
+pub mod index;
+pub mod resolve;
