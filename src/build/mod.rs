@@ -2,4 +2,5 @@
 //! ([`resolve`]), the PEP 517 frontend ([`pep517`]) and compiler-output hints ([`error`]).
 
 pub mod index;
+pub mod pep517;
 pub mod resolve;
