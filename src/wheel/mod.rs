@@ -4,6 +4,7 @@
 pub mod filename;
 pub mod metadata;
 pub mod reader;
+pub mod record;
 
 pub use filename::WheelFilename;
 pub use metadata::{WheelInfo, WheelMetadata, read_wheel_metadata};

@@ -64,7 +64,7 @@ pub enum WheelError {
     TooLarge {
         path: PathBuf,
         what: String,
-        limit: u64,
+        limit: String,
     },
     #[error("`{path}` has no member `{member}`")]
     Missing { path: PathBuf, member: String },
@@ -145,7 +145,7 @@ impl WheelArchive {
             return Err(WheelError::TooLarge {
                 path,
                 what: format!("{} members", self.zip.len()),
-                limit: limits.max_members as u64,
+                limit: limits.max_members.to_string(),
             });
         }
         if self.zip.has_duplicate_names() {
@@ -184,17 +184,17 @@ impl WheelArchive {
                 return Err(WheelError::TooLarge {
                     path,
                     what: format!("`{}` of {} bytes", info.name, info.size),
-                    limit: limits.max_member_size,
+                    limit: format!("{} bytes", limits.max_member_size),
                 });
             }
             if info.size > 1 << 20 && info.size / info.compressed_size.max(1) > limits.max_ratio {
                 return Err(WheelError::TooLarge {
                     path,
                     what: format!(
-                        "`{}` expanding {} bytes to {} (a zip bomb)",
+                        "`{}` expanding {} bytes to {}, a zip bomb's ratio",
                         info.name, info.compressed_size, info.size
                     ),
-                    limit: limits.max_ratio,
+                    limit: format!("{}:1", limits.max_ratio),
                 });
             }
             total = total.saturating_add(info.size);
@@ -207,7 +207,7 @@ impl WheelArchive {
             return Err(WheelError::TooLarge {
                 path,
                 what: format!("{total} bytes uncompressed in total"),
-                limit: limits.max_total_size,
+                limit: format!("{} bytes", limits.max_total_size),
             });
         }
         for i in symlinks {
@@ -275,7 +275,7 @@ impl WheelArchive {
             return Err(WheelError::TooLarge {
                 path: self.path.clone(),
                 what: format!("`{name}` of {} bytes", info.size),
-                limit,
+                limit: format!("{limit} bytes"),
             });
         }
         let declared = info.size;

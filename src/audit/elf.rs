@@ -1,0 +1,244 @@
+//! What pyx reads from one ELF file (System V gABI, with goblin): identity, ARM float ABI and
+//! CPU architecture, interpreter and libc, `DT_NEEDED`, and the newest symbol versions needed.
+
+use std::collections::BTreeMap;
+
+use goblin::elf::Elf;
+use goblin::elf::header::{EI_CLASS, EI_DATA, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB};
+
+use super::arm_attributes::{self, ArmAttributes, SHT_ARM_ATTRIBUTES};
+use super::policy::compare_versions;
+use crate::target::arch::{ElfClass, Endian, FloatAbi, em};
+
+/// `EF_ARM_EABIMASK`: the EABI version in the top byte of an ARM `e_flags`.
+const EF_ARM_EABIMASK: u32 = 0xff00_0000;
+const EF_ARM_ABI_FLOAT_SOFT: u32 = 0x200;
+const EF_ARM_ABI_FLOAT_HARD: u32 = 0x400;
+
+/// Newest version needed per prefix (`GLIBC` → `2.34`, `GLIBCXX` → `3.4.30`, ...).
+pub type SymbolVersions = BTreeMap<String, String>;
+
+/// The C library an ELF file was linked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Libc {
+    Glibc,
+    Musl,
+    /// No interpreter, libc or libc symbol versions: static, or links nothing.
+    None,
+}
+
+/// Everything pyx reads from one ELF file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ElfInfo {
+    pub machine: u16,
+    pub machine_name: String,
+    pub class: ElfClass,
+    pub endian: Endian,
+    pub e_flags: u32,
+    /// ARM: EABI version from `e_flags` (5 for every current Linux toolchain).
+    pub arm_eabi: Option<u8>,
+    /// ARM: hard- or soft-float from `e_flags`.
+    pub float_abi: Option<FloatAbi>,
+    /// ARM: the file-scope `.ARM.attributes`.
+    pub arm_attributes: Option<ArmAttributes>,
+    pub interpreter: Option<String>,
+    pub libc: Libc,
+    pub soname: Option<String>,
+    pub needed: Vec<String>,
+    pub symbol_versions: SymbolVersions,
+    /// The oldest `manylinux_2_X` the `GLIBC_` versions allow, `(2, X)`.
+    pub glibc_floor: Option<(u16, u16)>,
+}
+
+/// Why bytes are not a readable ELF file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ElfError {
+    #[error("not an ELF file (no `\\x7fELF` magic)")]
+    NotElf,
+    #[error("truncated or corrupt ELF file: {0}")]
+    Corrupt(String),
+}
+
+/// True when `data` starts with the ELF magic.
+pub fn is_elf(data: &[u8]) -> bool {
+    data.starts_with(b"\x7fELF")
+}
+
+/// The usual name of an `e_machine` value.
+pub fn machine_name(machine: u16) -> String {
+    match machine {
+        em::I386 => "EM_386".into(),
+        em::MIPS => "EM_MIPS".into(),
+        em::PPC64 => "EM_PPC64".into(),
+        em::S390 => "EM_S390".into(),
+        em::ARM => "EM_ARM".into(),
+        em::X86_64 => "EM_X86_64".into(),
+        em::AARCH64 => "EM_AARCH64".into(),
+        em::RISCV => "EM_RISCV".into(),
+        20 => "EM_PPC".into(),
+        2 => "EM_SPARC".into(),
+        43 => "EM_SPARCV9".into(),
+        258 => "EM_LOONGARCH".into(),
+        other => format!("EM_{other}"),
+    }
+}
+
+/// Parse an ELF file from memory.
+pub fn parse(data: &[u8]) -> Result<ElfInfo, ElfError> {
+    if !is_elf(data) {
+        return Err(ElfError::NotElf);
+    }
+    let corrupt = |e: goblin::error::Error| ElfError::Corrupt(e.to_string());
+    let class = match data.get(EI_CLASS) {
+        Some(&ELFCLASS32) => ElfClass::Elf32,
+        Some(&ELFCLASS64) => ElfClass::Elf64,
+        other => return Err(ElfError::Corrupt(format!("bad EI_CLASS {other:?}"))),
+    };
+    let endian = match data.get(EI_DATA) {
+        Some(&ELFDATA2LSB) => Endian::Little,
+        Some(&ELFDATA2MSB) => Endian::Big,
+        other => return Err(ElfError::Corrupt(format!("bad EI_DATA {other:?}"))),
+    };
+    let header = Elf::parse_header(data).map_err(corrupt)?;
+    check_extent(data, &header)?;
+    let elf = Elf::parse(data).map_err(corrupt)?;
+    let machine = elf.header.e_machine;
+    let e_flags = elf.header.e_flags;
+
+    let (arm_eabi, float_abi, arm_attributes) = if machine == em::ARM {
+        let float = if e_flags & EF_ARM_ABI_FLOAT_HARD != 0 {
+            Some(FloatAbi::Hard)
+        } else if e_flags & EF_ARM_ABI_FLOAT_SOFT != 0 {
+            Some(FloatAbi::Soft)
+        } else {
+            None
+        };
+        let attrs = elf
+            .section_headers
+            .iter()
+            .find(|s| s.sh_type == SHT_ARM_ATTRIBUTES)
+            .map(|s| {
+                let start = s.sh_offset as usize;
+                let bytes = start
+                    .checked_add(s.sh_size as usize)
+                    .and_then(|end| data.get(start..end))
+                    .ok_or_else(|| {
+                        ElfError::Corrupt("`.ARM.attributes` lies outside the file".into())
+                    })?;
+                arm_attributes::parse(bytes, endian == Endian::Big)
+                    .map_err(|e| ElfError::Corrupt(e.to_string()))
+            })
+            .transpose()?;
+        (
+            Some(((e_flags & EF_ARM_EABIMASK) >> 24) as u8),
+            float,
+            attrs,
+        )
+    } else {
+        (None, None, None)
+    };
+
+    let mut symbol_versions = SymbolVersions::new();
+    if let Some(verneed) = &elf.verneed {
+        for need in verneed.iter() {
+            for aux in need.iter() {
+                let Some(name) = elf.dynstrtab.get_at(aux.vna_name) else {
+                    continue;
+                };
+                let Some((prefix, version)) = name.rsplit_once('_') else {
+                    continue;
+                };
+                if !version.starts_with(|c: char| c.is_ascii_digit())
+                    || !version.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                {
+                    continue;
+                }
+                let newer = symbol_versions
+                    .get(prefix)
+                    .is_none_or(|old| compare_versions(version, old).is_gt());
+                if newer {
+                    symbol_versions.insert(prefix.to_string(), version.to_string());
+                }
+            }
+        }
+    }
+    let glibc_floor = symbol_versions.get("GLIBC").and_then(|v| {
+        let mut parts = v.split('.').map(|p| p.parse::<u16>().ok());
+        Some((parts.next()??, parts.next().flatten().unwrap_or(0)))
+    });
+
+    let interpreter = elf.interpreter.map(str::to_string);
+    let needed: Vec<String> = elf.libraries.iter().map(|s| s.to_string()).collect();
+    let libc = if interpreter
+        .as_deref()
+        .is_some_and(|i| i.contains("ld-musl"))
+        || needed
+            .iter()
+            .any(|n| n.starts_with("libc.musl") || n.starts_with("ld-musl"))
+    {
+        Libc::Musl
+    } else if interpreter.is_some()
+        || symbol_versions.contains_key("GLIBC")
+        || needed.iter().any(|n| n == "libc.so.6")
+    {
+        Libc::Glibc
+    } else {
+        Libc::None
+    };
+
+    Ok(ElfInfo {
+        machine,
+        machine_name: machine_name(machine),
+        class,
+        endian,
+        e_flags,
+        arm_eabi,
+        float_abi,
+        arm_attributes,
+        interpreter,
+        libc,
+        soname: elf.soname.map(str::to_string),
+        needed,
+        symbol_versions,
+        glibc_floor,
+    })
+}
+
+/// Refuse a file cut short: every section and segment header table and every section with
+/// contents must lie inside the data (goblin tolerates some of these).
+fn check_extent(data: &[u8], h: &goblin::elf::Header) -> Result<(), ElfError> {
+    let len = data.len() as u64;
+    let table_end = |off: u64, num: u16, size: u16| off + u64::from(num) * u64::from(size);
+    if h.e_shoff != 0 && table_end(h.e_shoff, h.e_shnum, h.e_shentsize) > len {
+        return Err(ElfError::Corrupt(format!(
+            "the section header table ends past the file's {len} bytes (the file is truncated)"
+        )));
+    }
+    if h.e_phoff != 0 && table_end(h.e_phoff, h.e_phnum, h.e_phentsize) > len {
+        return Err(ElfError::Corrupt(format!(
+            "the program header table ends past the file's {len} bytes (the file is truncated)"
+        )));
+    }
+    Ok(())
+}
+
+/// Symbol versions for display: `GLIBC_2.34, GLIBCXX_3.4.30`.
+pub fn describe_versions(v: &SymbolVersions) -> String {
+    v.iter()
+        .map(|(k, v)| format!("{k}_{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_non_elf_and_garbage() {
+        assert_eq!(parse(b"hello"), Err(ElfError::NotElf));
+        assert!(parse(b"\x7fELF\x01\x01\x01").is_err());
+        assert!(parse(b"\x7fELF\x09").is_err());
+    }
+}

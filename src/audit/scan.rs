@@ -1,0 +1,439 @@
+//! One pass over a wheel: name, `.dist-info`, every member hashed against `RECORD`, every ELF
+//! parsed; then the binary checks.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use super::checks::binary_findings;
+use super::elf::{self, ElfError};
+use super::{AuditError, AuditReport, ElfMember, Finding, FindingKind};
+use crate::target::arch::Target;
+use crate::target::tags::PlatformTag;
+use crate::wheel::filename::{WheelFilename, normalize_name};
+use crate::wheel::metadata::{WheelInfo, WheelMetadata, find_dist_info};
+use crate::wheel::reader::{WheelArchive, WheelError};
+use crate::wheel::record::{self, RecordEntry, RecordHasher};
+
+/// Largest `.dist-info` text file read.
+const MAX_TEXT: u64 = 64 << 20;
+
+struct Ctx {
+    wheel: String,
+    findings: Vec<Finding>,
+}
+
+impl Ctx {
+    fn add(
+        &mut self,
+        kind: FindingKind,
+        member: Option<&str>,
+        what: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.findings.push(Finding {
+            wheel: self.wheel.clone(),
+            member: member.map(str::to_string),
+            kind,
+            what: what.into(),
+            expected: expected.into(),
+            found: found.into(),
+            hint: hint.into(),
+        });
+    }
+}
+
+pub(super) fn audit(
+    path: &Path,
+    target: Option<&'static Target>,
+) -> Result<AuditReport, AuditError> {
+    let wheel = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut cx = Ctx {
+        wheel: wheel.clone(),
+        findings: Vec::new(),
+    };
+    let mut report = AuditReport {
+        path: path.to_path_buf(),
+        filename: None,
+        target,
+        metadata: None,
+        wheel_info: None,
+        elfs: Vec::new(),
+        members: Vec::new(),
+        findings: Vec::new(),
+    };
+    match wheel.parse::<WheelFilename>() {
+        Ok(f) => report.filename = Some(f),
+        Err(e) => cx.add(
+            FindingKind::Filename,
+            None,
+            "has an invalid wheel file name",
+            "`name-version(-build)-python-abi-platform.whl` (PEP 427)",
+            e.to_string(),
+            "rename the file, or rebuild it with a PEP 517 backend",
+        ),
+    }
+    let mut archive = match WheelArchive::open(path) {
+        Ok(a) => a,
+        Err(e @ WheelError::Io { .. }) => return Err(e.into()),
+        Err(e) => {
+            let (kind, member, what) = match &e {
+                WheelError::Unsafe { member, reason, .. } => (
+                    FindingKind::UnsafePath,
+                    Some(member.clone()),
+                    reason.clone(),
+                ),
+                WheelError::TooLarge { .. } => (
+                    FindingKind::Unreadable,
+                    None,
+                    "declares sizes no wheel has (a zip bomb?)".to_string(),
+                ),
+                _ => (
+                    FindingKind::Unreadable,
+                    None,
+                    "is not a readable zip archive (not a wheel, or truncated)".to_string(),
+                ),
+            };
+            cx.add(
+                kind,
+                member.as_deref(),
+                what,
+                "a well-formed zip whose members stay inside it",
+                e.to_string(),
+                e.hint(),
+            );
+            report.findings = cx.findings;
+            return Ok(report);
+        }
+    };
+    report.members = archive
+        .members()
+        .iter()
+        .filter(|m| !m.is_dir)
+        .map(|m| m.name.clone())
+        .collect();
+
+    let records = read_dist_info(&mut archive, &mut report, &mut cx);
+    scan_members(&mut archive, &mut report, &mut cx, records);
+
+    let platform_tags: Vec<PlatformTag> = report
+        .filename
+        .iter()
+        .flat_map(|f| f.platform_tags.iter())
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    let purelib = report
+        .wheel_info
+        .as_ref()
+        .and_then(|w| w.root_is_purelib)
+        .unwrap_or(false);
+    cx.findings.extend(binary_findings(
+        &wheel,
+        &report.elfs,
+        &report.members,
+        &platform_tags,
+        target,
+        purelib,
+    ));
+    report.findings = cx.findings;
+    Ok(report)
+}
+
+fn read_text(archive: &mut WheelArchive, member: &str) -> Result<String, String> {
+    let bytes = archive.read(member, MAX_TEXT).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| format!("`{member}` is not UTF-8"))
+}
+
+/// Read and cross-check `METADATA`, `WHEEL` and `RECORD`; returns `RECORD`'s entries by path.
+fn read_dist_info(
+    archive: &mut WheelArchive,
+    report: &mut AuditReport,
+    cx: &mut Ctx,
+) -> Option<HashMap<String, RecordEntry>> {
+    let hint = "rebuild the wheel with a PEP 517 backend; it does not follow PEP 427";
+    let dir = match find_dist_info(archive, report.filename.as_ref()) {
+        Ok(d) => d,
+        Err(e) => {
+            cx.add(
+                FindingKind::DistInfo,
+                None,
+                "has no usable `.dist-info` directory",
+                "one `<name>-<version>.dist-info/` directory",
+                e.to_string(),
+                hint,
+            );
+            return None;
+        }
+    };
+    let filename = report.filename.clone();
+    match read_text(archive, &format!("{dir}/METADATA")) {
+        Ok(text) => match WheelMetadata::parse(&text) {
+            Some(m) => {
+                if let Some(f) = &filename {
+                    if normalize_name(&m.name) != f.normalized_name() {
+                        cx.add(
+                            FindingKind::NameMismatch,
+                            Some(&format!("{dir}/METADATA")),
+                            "names the distribution differently from the file name",
+                            format!("`{}`", f.name),
+                            format!("`{}`", m.name),
+                            "rename the file or fix `Name:` and rebuild",
+                        );
+                    }
+                    if !versions_equal(&m.version, &f.version) {
+                        cx.add(
+                            FindingKind::VersionMismatch,
+                            Some(&format!("{dir}/METADATA")),
+                            "gives another version than the file name",
+                            format!("`{}`", f.version),
+                            format!("`{}`", m.version),
+                            "rename the file or fix `Version:` and rebuild",
+                        );
+                    }
+                }
+                report.metadata = Some(m);
+            }
+            None => cx.add(
+                FindingKind::DistInfo,
+                Some(&format!("{dir}/METADATA")),
+                "lacks `Name` or `Version`",
+                "`Name:` and `Version:` fields",
+                "a METADATA without them",
+                hint,
+            ),
+        },
+        Err(e) => cx.add(
+            FindingKind::DistInfo,
+            Some(&format!("{dir}/METADATA")),
+            "cannot be read",
+            "a UTF-8 `METADATA` file",
+            e,
+            hint,
+        ),
+    }
+    match read_text(archive, &format!("{dir}/WHEEL")) {
+        Ok(text) => {
+            let info = WheelInfo::parse(&text);
+            if let Some(f) = &filename {
+                let want: BTreeSet<String> = f.tag_triples().into_iter().collect();
+                let have: BTreeSet<String> = info.tags.iter().cloned().collect();
+                if want != have {
+                    cx.add(
+                        FindingKind::TagMismatch,
+                        Some(&format!("{dir}/WHEEL")),
+                        "has `Tag:` lines that differ from the file name",
+                        want.into_iter().collect::<Vec<_>>().join(", "),
+                        have.into_iter().collect::<Vec<_>>().join(", "),
+                        "retag the wheel with `pyx retag`, which rewrites both",
+                    );
+                }
+            }
+            report.wheel_info = Some(info);
+        }
+        Err(e) => cx.add(
+            FindingKind::DistInfo,
+            Some(&format!("{dir}/WHEEL")),
+            "cannot be read",
+            "a UTF-8 `WHEEL` file",
+            e,
+            hint,
+        ),
+    }
+    let record_path = format!("{dir}/RECORD");
+    let text = match read_text(archive, &record_path) {
+        Ok(t) => t,
+        Err(e) => {
+            cx.add(
+                FindingKind::DistInfo,
+                Some(&record_path),
+                "cannot be read",
+                "a `RECORD` listing every member with its sha256 and size",
+                e,
+                hint,
+            );
+            return None;
+        }
+    };
+    match record::parse(&text) {
+        Ok(entries) => Some(entries.into_iter().map(|e| (e.path.clone(), e)).collect()),
+        Err(e) => {
+            cx.add(
+                FindingKind::DistInfo,
+                Some(&record_path),
+                "is not valid CSV",
+                "`path,sha256=...,size` lines",
+                e.to_string(),
+                hint,
+            );
+            None
+        }
+    }
+}
+
+fn versions_equal(a: &str, b: &str) -> bool {
+    a == b
+        || match (
+            a.parse::<pep440_rs::Version>(),
+            b.parse::<pep440_rs::Version>(),
+        ) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+}
+
+/// Hash every member against `RECORD` and parse every ELF.
+fn scan_members(
+    archive: &mut WheelArchive,
+    report: &mut AuditReport,
+    cx: &mut Ctx,
+    mut records: Option<HashMap<String, RecordEntry>>,
+) {
+    let limit = archive.limits().max_member_size;
+    let record_hint = "the wheel was changed after it was built; rebuild it, or retag it with \
+                       `pyx retag`, which refreshes RECORD";
+    for index in 0..archive.members().len() {
+        let info = archive.members()[index].clone();
+        if info.is_dir {
+            continue;
+        }
+        let mut hasher = RecordHasher::default();
+        let mut size: u64 = 0;
+        let mut head: Vec<u8> = Vec::with_capacity(4);
+        let mut elf_bytes: Option<Vec<u8>> = None;
+        let streamed = archive.stream_index(index, limit, |r| {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = r.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                let chunk = &buf[..n];
+                hasher.update(chunk);
+                size += n as u64;
+                if let Some(bytes) = &mut elf_bytes {
+                    bytes.extend_from_slice(chunk);
+                } else if head.len() < 4 {
+                    head.extend_from_slice(chunk);
+                    if head.len() >= 4 {
+                        if elf::is_elf(&head) {
+                            elf_bytes = Some(std::mem::take(&mut head));
+                        } else {
+                            head.truncate(4);
+                        }
+                    }
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = streamed {
+            cx.add(
+                FindingKind::Unreadable,
+                Some(&info.name),
+                "cannot be decompressed",
+                "intact compressed data",
+                e.to_string(),
+                "the file is damaged; download or build it again",
+            );
+            continue;
+        }
+        let elf_bytes = elf_bytes.or_else(|| elf::is_elf(&head).then_some(head));
+        if let Some(bytes) = elf_bytes {
+            match elf::parse(&bytes) {
+                Ok(info_elf) => report.elfs.push(ElfMember {
+                    member: info.name.clone(),
+                    info: info_elf,
+                }),
+                Err(ElfError::NotElf) => {}
+                Err(e) => cx.add(
+                    FindingKind::ElfCorrupt,
+                    Some(&info.name),
+                    "is a truncated or corrupt ELF file",
+                    "a complete ELF file",
+                    e.to_string(),
+                    "the build or a later step damaged the file; rebuild the wheel",
+                ),
+            }
+        }
+        let Some(records) = records.as_mut() else {
+            continue;
+        };
+        match records.remove(&info.name) {
+            None => {
+                let base = info.name.rsplit('/').next().unwrap_or("");
+                let is_signature = info.name.ends_with(".dist-info/RECORD.jws")
+                    || info.name.ends_with(".dist-info/RECORD.p7s");
+                if !(is_signature || base == "RECORD" && info.name.ends_with(".dist-info/RECORD")) {
+                    cx.add(
+                        FindingKind::RecordMissing,
+                        Some(&info.name),
+                        "is not listed in RECORD",
+                        "a RECORD line for every member",
+                        "no line",
+                        record_hint,
+                    );
+                }
+            }
+            Some(entry) => {
+                let digest = hasher.finish();
+                match entry.hash.as_deref() {
+                    Some(h) if h.starts_with("sha256=") => {
+                        if record::decode_hash(h) != record::decode_hash(&digest) {
+                            cx.add(
+                                FindingKind::RecordHash,
+                                Some(&info.name),
+                                "has a sha256 that differs from RECORD",
+                                h,
+                                &digest,
+                                record_hint,
+                            );
+                        }
+                    }
+                    Some(h) => tracing::warn!(
+                        "`{}`: `{}` hash `{h}` is not sha256; not checked",
+                        cx.wheel,
+                        info.name
+                    ),
+                    None if info.name.ends_with(".dist-info/RECORD") => {}
+                    None => cx.add(
+                        FindingKind::RecordHash,
+                        Some(&info.name),
+                        "is listed in RECORD without a hash",
+                        "`sha256=...`",
+                        "an empty hash",
+                        record_hint,
+                    ),
+                }
+                if let Some(s) = entry.size
+                    && s != size
+                {
+                    cx.add(
+                        FindingKind::RecordSize,
+                        Some(&info.name),
+                        "has a size that differs from RECORD",
+                        format!("{s} bytes"),
+                        format!("{size} bytes"),
+                        record_hint,
+                    );
+                }
+            }
+        }
+    }
+    if let Some(records) = records {
+        let mut extra: Vec<&String> = records.keys().collect();
+        extra.sort();
+        for path in extra {
+            cx.add(
+                FindingKind::RecordExtra,
+                Some(path),
+                "is listed in RECORD but missing from the wheel",
+                "every RECORD path present in the zip",
+                "no such member",
+                "rebuild the wheel; a file was removed after it was built",
+            );
+        }
+    }
+}
