@@ -5,3 +5,4 @@ pub mod error;
 pub mod index;
 pub mod pep517;
 pub mod resolve;
+pub mod source;
