@@ -235,6 +235,21 @@ impl Resolver {
         Ok(())
     }
 
+    /// Pin a package that came from a local path or URL once its name is known, with the extras
+    /// its requirement asked for.
+    pub fn pin_direct(
+        &mut self,
+        name: &PackageName,
+        version: Version,
+        extras: &[ExtraName],
+        origin: Origin,
+    ) -> Result<(), Conflict> {
+        self.pin(name, version, origin)?;
+        let package = self.packages.get_mut(name).expect("pinned above");
+        package.extras.extend(extras.iter().cloned());
+        Ok(())
+    }
+
     /// Record a built or downloaded wheel's `Requires-Dist` and add the dependencies that apply to
     /// the target with the extras requested so far.
     pub fn add_metadata(
