@@ -17,3 +17,6 @@ pub const HOME: &str = "HOME";
 pub const PATH: &str = "PATH";
 /// `tracing` filter for pyx's own log lines (overrides -v/-q), e.g. `PYX_LOG=pyx=debug`.
 pub const PYX_LOG: &str = "PYX_LOG";
+/// Set by pyx inside a cross env: site-packages directories of the build env (build-machine
+/// packages: setuptools, meson, Cython ...) that the env's Python makes importable.
+pub const PYX_BUILD_SITE: &str = "PYX_BUILD_SITE";
