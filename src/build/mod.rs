@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::requirements::{IndexOptions, Requirements};
 
 pub mod error;
+pub mod host;
 pub mod index;
 pub mod package;
 pub mod pep517;
@@ -80,12 +81,17 @@ pub struct PackageReport {
     pub log_tail: Vec<String>,
     /// The requirement that brought the package in.
     pub required_by: String,
+    /// The name progress was reported under (the requirement text before the name is known).
+    #[serde(skip)]
+    pub label: String,
 }
 
 impl PackageReport {
     pub fn new(name: impl Into<String>, required_by: impl Into<String>) -> PackageReport {
+        let name = name.into();
         PackageReport {
-            name: name.into(),
+            label: name.clone(),
+            name,
             version: None,
             source: None,
             backend: None,

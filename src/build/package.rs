@@ -45,7 +45,8 @@ pub enum Fetched {
 
 /// A source tree to build.
 pub struct BuildTask {
-    name: Option<PackageName>,
+    /// The name progress is reported under.
+    label: String,
     version: Option<Version>,
     source: SourcePath,
     extras: Vec<ExtraName>,
@@ -221,7 +222,7 @@ impl<'a> Pipeline<'a> {
         match pick.kind {
             CandidateKind::Wheel { .. } => self.reuse(&path, report, None, Vec::new()),
             CandidateKind::Sdist => Fetched::Build(BuildTask {
-                name: Some(name.clone()),
+                label: name.to_string(),
                 version: Some(pick.version),
                 source: SourcePath::Sdist(path),
                 extras: Vec::new(),
@@ -232,7 +233,13 @@ impl<'a> Pipeline<'a> {
     }
 
     fn fetch_direct(&self, entry: &Entry) -> Fetched {
-        let label = entry.to_string();
+        let text = entry.to_string();
+        let label = text
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(&text)
+            .to_string();
         let mut report = PackageReport::new(label.clone(), entry.origin.to_string());
         let fail = |mut report: PackageReport, f: Failure| {
             report.error = Some(f.error);
@@ -281,7 +288,7 @@ impl<'a> Pipeline<'a> {
             .unwrap_or_default();
         if path.is_dir() {
             return Fetched::Build(BuildTask {
-                name: None,
+                label,
                 version: None,
                 source: SourcePath::Dir(path),
                 extras: entry.extras().to_vec(),
@@ -317,7 +324,7 @@ impl<'a> Pipeline<'a> {
         };
         report.name = name.clone();
         Fetched::Build(BuildTask {
-            name: PackageName::from_str(&name).ok(),
+            label,
             version: Version::from_str(&version).ok(),
             source: SourcePath::Sdist(path),
             extras: entry.extras().to_vec(),
@@ -335,6 +342,7 @@ impl<'a> Pipeline<'a> {
         extras: Vec<ExtraName>,
     ) -> Fetched {
         let start = Instant::now();
+        let label = report.label.clone();
         let result = (|| -> Result<Landed, Failure> {
             let file = path
                 .file_name()
@@ -358,7 +366,7 @@ impl<'a> Pipeline<'a> {
             report.audit = Some(if wheel.is_pure() {
                 "pure".to_string()
             } else {
-                self.reporter.stage(&wheel.name, Stage::Auditing);
+                self.reporter.stage(&label, Stage::Auditing);
                 let audit = audit_wheel(path, Some(self.profile.target()))
                     .map_err(|e| Failure::new(error_chain(&e), "download it again"))?;
                 if let Some(f) = audit.findings.first() {
@@ -414,13 +422,7 @@ impl<'a> Pipeline<'a> {
     /// Build one source tree (or take it from the built-wheel cache), audit, retag and land it.
     pub fn build(&self, task: BuildTask, jobs: usize) -> (PackageReport, Option<Landed>) {
         let start = Instant::now();
-        let label = match (&task.name, &task.source) {
-            (Some(n), _) => n.to_string(),
-            (None, SourcePath::Dir(d) | SourcePath::Sdist(d)) => d
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "package".into()),
-        };
+        let label = task.label.clone();
         let mut report = PackageReport::new(label.clone(), task.required_by.clone());
         report.version = task.version.as_ref().map(ToString::to_string);
         let result = self.build_inner(&task, &label, jobs, &mut report);
@@ -532,7 +534,8 @@ impl<'a> Pipeline<'a> {
         let compiled = built.build_system.is_compiling_backend() || declares_extensions(&project);
         let staging = scratch.path().join("final");
         fs_err::create_dir_all(&staging).map_err(|e| io("cannot create the staging dir", &e))?;
-        let (wheel, tags, audit) = self.finish(&built.wheel, compiled, &staging, &log)?;
+        let ran_compiler = self.host.compiler_calls(label) > 0;
+        let (wheel, tags, audit) = self.finish(&built.wheel, compiled, ran_compiler, &staging)?;
         report.tags = tags.clone();
         report.audit = Some(audit.clone());
         let info = CachedInfo {
@@ -551,8 +554,8 @@ impl<'a> Pipeline<'a> {
         &self,
         wheel: &Path,
         compiled: bool,
+        ran_compiler: bool,
         out_dir: &Path,
-        log: &Path,
     ) -> Result<(PathBuf, Vec<String>, String), Failure> {
         let target = self.profile.target();
         let audit = audit_wheel(wheel, Some(target))
@@ -572,7 +575,6 @@ impl<'a> Pipeline<'a> {
             .to_string_lossy()
             .into_owned();
         if audit.elfs.is_empty() {
-            let ran_compiler = shim_log_shows_compiler(log);
             if (compiled || ran_compiler) && !self.settings.allow_pure_fallback {
                 return Err(Failure::new(
                     format!(
@@ -649,14 +651,6 @@ fn audit_failure(f: &crate::audit::Finding) -> Failure {
         ),
         f.hint.clone(),
     )
-}
-
-/// True when the shim log part of the build log records a compiler call.
-fn shim_log_shows_compiler(log: &Path) -> bool {
-    std::fs::read_to_string(log).is_ok_and(|t| {
-        t.lines()
-            .any(|l| l.starts_with("pyx shim: cc ") || l.starts_with("pyx shim: c++ "))
-    })
 }
 
 /// True when a source tree has C, C++, Cython or Fortran sources outside tests and docs, or a

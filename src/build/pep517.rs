@@ -24,6 +24,8 @@ pub trait BuildHost: Sync {
     fn meson_cross_file(&self) -> Option<PathBuf>;
     /// The CMake toolchain file for scikit-build-core and other CMake-driven backends.
     fn cmake_toolchain_file(&self) -> Option<PathBuf>;
+    /// How many compiler calls the shims logged while building `package`.
+    fn compiler_calls(&self, package: &str) -> usize;
 }
 
 /// `[build-system]` of a source tree (PEP 518, PEP 517).

@@ -18,6 +18,9 @@ impl BuildHost for Native {
     fn cmake_toolchain_file(&self) -> Option<PathBuf> {
         None
     }
+    fn compiler_calls(&self, _package: &str) -> usize {
+        0
+    }
 }
 
 const BACKEND: &str = r#"

@@ -105,7 +105,10 @@ fn show(args: EnvShowArgs) -> Result<ExitStatus> {
     let rows = [
         ("target", profile.target.clone()),
         ("sysroot", profile.sysroot.display().to_string()),
-        ("python", format!("{} ({})", report.executable, report.version)),
+        (
+            "python",
+            format!("{} ({})", report.executable, report.version),
+        ),
         ("sysconfig.get_platform()", report.platform.clone()),
         ("platform.machine()", report.machine.clone()),
         ("os.uname().machine", report.uname_machine.clone()),
@@ -117,8 +120,14 @@ fn show(args: EnvShowArgs) -> Result<ExitStatus> {
         ("first tag", opt(&report.first_tag)),
         ("CC", opt(&report.cc)),
         ("long double", profile.toolchain.long_double.clone()),
-        ("meson cross file", env.meson_cross_file().display().to_string()),
-        ("CMake toolchain", env.cmake_toolchain_file().display().to_string()),
+        (
+            "meson cross file",
+            env.meson_cross_file().display().to_string(),
+        ),
+        (
+            "CMake toolchain",
+            env.cmake_toolchain_file().display().to_string(),
+        ),
     ];
     for (k, v) in rows {
         println!("{k:<30} {v}");

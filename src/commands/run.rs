@@ -27,7 +27,10 @@ pub fn run(args: RunArgs, _global: &GlobalArgs) -> Result<ExitStatus> {
         .map_err(|e| {
             with_hint(
                 anyhow::Error::new(e).context(format!("cannot run `{program}` in the cross env")),
-                format!("`{program}` must be on PATH or in the env's bin (`{}`)", env.bin().display()),
+                format!(
+                    "`{program}` must be on PATH or in the env's bin (`{}`)",
+                    env.bin().display()
+                ),
             )
         })?;
     Ok(exit_status(status))
