@@ -114,7 +114,7 @@ impl<'a> Pipeline<'a> {
     pub fn fetch(&self, resolver: &mut Resolver, job: Job) -> Fetched {
         match job {
             Job::Fetch(name) => self.fetch_named(resolver, &name),
-            Job::Direct(entry) => self.fetch_direct(&entry),
+            Job::Direct(entry) => self.fetch_direct(resolver, &entry),
         }
     }
 
@@ -122,7 +122,7 @@ impl<'a> Pipeline<'a> {
         let Some(package) = resolver.package(name) else {
             return Fetched::Skip;
         };
-        if package.pinned.is_some() {
+        if package.pinned.is_some() || resolver.is_provided(name) {
             return Fetched::Skip;
         }
         let required_by = package
@@ -232,7 +232,7 @@ impl<'a> Pipeline<'a> {
         }
     }
 
-    fn fetch_direct(&self, entry: &Entry) -> Fetched {
+    fn fetch_direct(&self, resolver: &mut Resolver, entry: &Entry) -> Fetched {
         let text = entry.to_string();
         let label = text
             .trim_end_matches('/')
@@ -287,6 +287,9 @@ impl<'a> Pipeline<'a> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if path.is_dir() {
+            if let Some(name) = source::project_name(&path) {
+                resolver.provide(&name);
+            }
             return Fetched::Build(BuildTask {
                 label,
                 version: None,
@@ -323,6 +326,9 @@ impl<'a> Pipeline<'a> {
             );
         };
         report.name = name.clone();
+        if let Ok(name) = PackageName::from_str(&name) {
+            resolver.provide(&name);
+        }
         Fetched::Build(BuildTask {
             label,
             version: Version::from_str(&version).ok(),

@@ -86,6 +86,8 @@ pub struct Resolver {
     order: Vec<PackageName>,
     constraints: Vec<(Requirement, Origin)>,
     queue: VecDeque<Job>,
+    /// Names a local path or URL requirement provides: never looked up in the indexes.
+    provided: std::collections::HashSet<PackageName>,
     /// Requirements whose markers exclude the target: (text, origin).
     pub skipped: Vec<(String, Origin)>,
 }
@@ -107,6 +109,7 @@ impl Resolver {
             order: Vec::new(),
             constraints,
             queue: VecDeque::new(),
+            provided: Default::default(),
             skipped: Vec::new(),
         }
     }
@@ -155,7 +158,9 @@ impl Resolver {
                 }
             }
             self.packages.insert(req.name.clone(), package);
-            self.queue.push_back(Job::Fetch(req.name.clone()));
+            if !self.provided.contains(&req.name) {
+                self.queue.push_back(Job::Fetch(req.name.clone()));
+            }
         }
         let package = self.packages.get_mut(&req.name).expect("inserted above");
         package.hashes.extend(hashes.iter().cloned());
@@ -233,6 +238,17 @@ impl Resolver {
         }
         package.pinned = Some(version);
         Ok(())
+    }
+
+    /// Declare that a local path or URL requirement provides `name` (known before its build from
+    /// the file name or `pyproject.toml`): requirements on it are not looked up in the indexes.
+    pub fn provide(&mut self, name: &PackageName) {
+        self.provided.insert(name.clone());
+    }
+
+    /// True when a local path or URL requirement provides `name`.
+    pub fn is_provided(&self, name: &PackageName) -> bool {
+        self.provided.contains(name)
     }
 
     /// Pin a package that came from a local path or URL once its name is known, with the extras

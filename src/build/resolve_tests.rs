@@ -212,3 +212,26 @@ fn invalid_requires_dist_is_reported() {
         "{err}"
     );
 }
+
+#[test]
+fn provided_names_are_not_fetched() {
+    let mut r = Resolver::new(env("armv7l"), &[]);
+    r.add_entry(&entry("./pure_dep", 1)).unwrap();
+    r.add_entry(&entry("./c_ext", 2)).unwrap();
+    assert!(matches!(r.next_job(), Some(Job::Direct(_))));
+    assert!(matches!(r.next_job(), Some(Job::Direct(_))));
+    r.provide(&name("c-ext"));
+    r.pin_direct(&name("pure-dep"), v("1.0"), &[], Origin::CommandLine)
+        .unwrap();
+    r.add_metadata(&name("pure-dep"), &["c_ext>=1".to_string()])
+        .unwrap();
+    assert_eq!(r.next_job(), None);
+    let err = r
+        .pin_direct(&name("c-ext"), v("0.5"), &[], Origin::CommandLine)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`pure-dep==1.0` requires `c-ext>=1`"),
+        "{err}"
+    );
+}

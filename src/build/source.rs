@@ -45,6 +45,32 @@ pub fn sdist_name_version(filename: &str) -> Option<(String, String)> {
     Some((name.to_string(), version.to_string()))
 }
 
+/// The project name a source directory declares statically (`[project] name` in
+/// `pyproject.toml`, or `name` in `setup.cfg`'s `[metadata]`).
+pub fn project_name(dir: &Path) -> Option<pep508_rs::PackageName> {
+    use std::str::FromStr;
+    let from_pyproject = std::fs::read_to_string(dir.join("pyproject.toml"))
+        .ok()
+        .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
+        .and_then(|t| t.get("project")?.get("name")?.as_str().map(str::to_string));
+    let name = from_pyproject.or_else(|| {
+        let cfg = std::fs::read_to_string(dir.join("setup.cfg")).ok()?;
+        let mut in_metadata = false;
+        for line in cfg.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_metadata = line == "[metadata]";
+            } else if in_metadata
+                && let Some((k, v)) = line.split_once('=')
+                && k.trim() == "name"
+            {
+                return Some(v.trim().to_string());
+            }
+        }
+        None
+    })?;
+    pep508_rs::PackageName::from_str(&name).ok()
+}
+
 /// A content hash of a source directory: every kept file's relative path, mode and bytes.
 pub fn tree_hash(dir: &Path) -> Result<String, SourceError> {
     let mut hasher = Sha256::new();
@@ -203,6 +229,12 @@ mod tests {
         assert_eq!(project, out.join("demo-1.0"));
         assert!(project.join("pkg/__init__.py").is_file());
 
+        std::fs::write(
+            src.join("pyproject.toml"),
+            "[project]\nname = \"Demo_Pkg\"\n",
+        )
+        .unwrap();
+        assert_eq!(project_name(&src).unwrap().as_ref(), "demo-pkg");
         let copy = dir.path().join("copy");
         copy_tree(&src, &copy).unwrap();
         assert!(!copy.join(".git").exists());
