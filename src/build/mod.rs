@@ -210,6 +210,14 @@ pub fn run(
                 }
             }
             if running == 0 {
+                for task in queue.drain(..) {
+                    let mut report =
+                        PackageReport::new(task.label().to_string(), task.required_by());
+                    report.error = Some("not built: an earlier package failed".to_string());
+                    report.hint = Some("pass `--keep-going` to build the rest anyway".to_string());
+                    pipeline.reporter.finished(&report);
+                    reports.push(report);
+                }
                 break;
             }
             let (report, landed) = rx.recv().expect("a build thread always replies");

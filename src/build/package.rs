@@ -54,6 +54,16 @@ pub struct BuildTask {
     required_by: String,
 }
 
+impl BuildTask {
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn required_by(&self) -> &str {
+        &self.required_by
+    }
+}
+
 enum SourcePath {
     Sdist(PathBuf),
     Dir(PathBuf),
@@ -541,7 +551,25 @@ impl<'a> Pipeline<'a> {
         let staging = scratch.path().join("final");
         fs_err::create_dir_all(&staging).map_err(|e| io("cannot create the staging dir", &e))?;
         let ran_compiler = self.host.compiler_calls(label) > 0;
-        let (wheel, tags, audit) = self.finish(&built.wheel, compiled, ran_compiler, &staging)?;
+        let (wheel, tags, audit) = self
+            .finish(&built.wheel, compiled, ran_compiler, &staging)
+            .map_err(|mut f| {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let errors: Vec<&str> = text.lines().filter(|l| l.contains("error")).collect();
+                report.log_tail = errors[errors.len().saturating_sub(8)..]
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect();
+                if f.error.contains("silent fallback")
+                    && let Some(d) = error::diagnose(&text)
+                {
+                    f.hint = Some(format!(
+                        "{}; or pass `--allow-pure-fallback` to accept the pure-Python wheel",
+                        d.hint(self.profile.target())
+                    ));
+                }
+                f
+            })?;
         report.tags = tags.clone();
         report.audit = Some(audit.clone());
         let info = CachedInfo {

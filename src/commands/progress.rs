@@ -82,17 +82,15 @@ impl Reporter for Bars {
     }
 }
 
-/// `✓ markupsafe 3.0.2 built in 12.3s` / `✗ foo: <error>`.
+/// `built markupsafe 3.0.2 (12.3s)` / `failed foo 1.0: <error>`.
 pub fn outcome_line(report: &PackageReport) -> String {
-    let version = report.version.as_deref().unwrap_or("");
+    let name = match &report.version {
+        Some(v) => format!("{} {v}", report.name),
+        None => report.name.clone(),
+    };
     match (&report.error, report.source) {
-        (Some(e), _) => format!("failed {} {version}: {e}", report.name),
-        (None, Some(source)) => format!(
-            "{} {} {version} ({:.1}s)",
-            source.as_str(),
-            report.name,
-            report.seconds
-        ),
-        (None, None) => format!("{} {version}", report.name),
+        (Some(e), _) => format!("failed {name}: {e}"),
+        (None, Some(source)) => format!("{} {name} ({:.1}s)", source.as_str(), report.seconds),
+        (None, None) => name,
     }
 }

@@ -2,4 +2,6 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod requirements;
 mod sysroot;
+mod wheel;
