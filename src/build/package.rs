@@ -647,29 +647,14 @@ impl<'a> Pipeline<'a> {
     }
 }
 
-/// Write `wheel` with platform tags `tags` into `out_dir`; returns the new path.
+/// Write `wheel` with platform tags `tags` into `out_dir` (PEP 425 file name, WHEEL and RECORD).
 fn retag_into(
     wheel: &Path,
     tags: &[crate::target::tags::PlatformTag],
     out_dir: &Path,
 ) -> Result<PathBuf, Failure> {
-    let name = wheel
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    let parsed = WheelFilename::from_str(&name)
-        .map_err(|e| Failure::new(e.to_string(), "the backend wrote a badly named wheel"))?;
-    let wanted: Vec<String> = tags.iter().map(ToString::to_string).collect();
-    if parsed.platform_tags == wanted {
-        let out = out_dir.join(&name);
-        fs_err::copy(wheel, &out).map_err(|e| Failure::new(e.to_string(), "check the cache"))?;
-        return Ok(out);
-    }
-    Err(Failure::new(
-        format!("`{name}` needs the platform tag `{}`", wanted.join(".")),
-        "retag it with `pyx retag`",
-    ))
+    crate::wheel::rewrite::retag(wheel, tags, crate::wheel::rewrite::Destination::Dir(out_dir))
+        .map_err(|e| Failure::new(error_chain(&e), "run `pyx inspect` on the built wheel"))
 }
 
 fn audit_failure(f: &crate::audit::Finding) -> Failure {

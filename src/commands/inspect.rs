@@ -92,7 +92,7 @@ fn inspect(path: &Path) -> Result<Inspected> {
     if report.filename.is_none()
         && report.metadata.is_none()
         && report.members.is_empty()
-        && !path.extension().is_some_and(|e| e == "whl")
+        && path.extension().is_none_or(|e| e != "whl")
     {
         anyhow::bail!(crate::printer::with_hint(
             anyhow::anyhow!("`{}` is neither a wheel nor an ELF file", path.display()),

@@ -5,6 +5,7 @@ pub mod filename;
 pub mod metadata;
 pub mod reader;
 pub mod record;
+pub mod rewrite;
 
 pub use filename::WheelFilename;
 pub use metadata::{WheelInfo, WheelMetadata, read_wheel_metadata};

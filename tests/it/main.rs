@@ -2,6 +2,9 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod inspect;
 mod requirements;
+mod retag;
 mod sysroot;
+mod verify;
 mod wheel;

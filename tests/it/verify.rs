@@ -1,0 +1,421 @@
+//! `pyx verify` against the good and deliberately broken wheel fixtures.
+
+use crate::common::{TestContext, fixture, text};
+
+/// Run `pyx verify --json` on one wheel; returns the exit code and its findings as
+/// `(kind, member, what)`.
+fn findings(
+    ctx: &TestContext,
+    wheel: &str,
+    extra: &[&str],
+) -> (i32, Vec<(String, String, String)>) {
+    let out = ctx
+        .pyx()
+        .arg("verify")
+        .arg("--json")
+        .args(extra)
+        .arg(fixture(wheel))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    let list = json[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_string(),
+                f["member"].as_str().unwrap_or("").to_string(),
+                f["what"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (out.status.code().unwrap(), list)
+}
+
+fn one(kind: &str, member: &str, what: &str) -> Vec<(String, String, String)> {
+    vec![(kind.into(), member.into(), what.into())]
+}
+
+const SO_ARM: &str = "demo/_demo.cpython-311-arm-linux-gnueabihf.so";
+
+#[test]
+fn good_wheels_are_sound() {
+    let ctx = TestContext::new();
+    let out = ctx
+        .pyx()
+        .arg("verify")
+        .arg(fixture("wheels/good"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
+        11,
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("verified 11 wheel(s): 11 sound"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn good_wheels_match_their_target() {
+    let ctx = TestContext::new();
+    for target in [
+        "armv7l", "armv6l", "armv5tel", "aarch64", "i686", "x86_64", "ppc64le", "s390x", "mips64",
+    ] {
+        let wheel = format!("wheels/good/demo-1.0-cp311-cp311-linux_{target}.whl");
+        assert_eq!(
+            findings(&ctx, &wheel, &["--target", target]),
+            (0, vec![]),
+            "{target}"
+        );
+    }
+}
+
+#[test]
+fn x86_64_so_in_armv7l_wheel() {
+    let ctx = TestContext::new();
+    let member = "demo/_demo.cpython-311-x86_64-linux-gnu.so";
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/x86_in_arm-1.0-cp311-cp311-linux_armv7l.whl",
+            &[]
+        ),
+        (
+            1,
+            vec![
+                (
+                    "elf-machine".into(),
+                    member.into(),
+                    "is x86_64 code, not armv7l".into()
+                ),
+                (
+                    "ext-suffix".into(),
+                    member.into(),
+                    "is an extension module for `x86_64-linux-gnu`, not armv7l".into()
+                ),
+            ]
+        )
+    );
+}
+
+#[test]
+fn x86_64_so_human_output() {
+    let ctx = TestContext::new();
+    let out = ctx
+        .pyx()
+        .args(["verify", "--target", "armv7l"])
+        .arg(fixture(
+            "wheels/broken/x86_in_arm-1.0-cp311-cp311-linux_armv7l.whl",
+        ))
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&out);
+    assert!(stdout.starts_with(
+        "error: `x86_in_arm-1.0-cp311-cp311-linux_armv7l.whl`: `demo/_demo.cpython-311-x86_64-linux-gnu.so` \
+         is x86_64 code, not armv7l\n  expected: EM_ARM, 32-bit, little-endian\n  \
+         found:    EM_X86_64, 64-bit, little-endian\n  hint: the build used another machine's compiler"
+    ), "{stdout}");
+}
+
+#[test]
+fn linux_arm_tag() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/linux_arm-1.0-cp311-cp311-linux_arm.whl",
+            &[]
+        ),
+        (
+            1,
+            one(
+                "platform-tag",
+                "",
+                "platform tag `linux_arm` names no CPU a device's pip reports"
+            )
+        )
+    );
+}
+
+#[test]
+fn wrong_record_hash() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/wrong_hash-1.0-cp311-cp311-linux_armv7l.whl",
+            &[]
+        ),
+        (
+            1,
+            one(
+                "record-hash",
+                "demo/__init__.py",
+                "has a sha256 that differs from RECORD"
+            )
+        )
+    );
+}
+
+#[test]
+fn member_missing_from_record() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/not_in_record-1.0-cp311-cp311-linux_armv7l.whl",
+            &[]
+        ),
+        (
+            1,
+            one("record-missing", "demo/extra.py", "is not listed in RECORD")
+        )
+    );
+}
+
+#[test]
+fn dotdot_member_path() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/dotdot-1.0-cp311-cp311-linux_armv7l.whl",
+            &[]
+        ),
+        (
+            1,
+            one("unsafe-path", "../evil.py", "has a `..` path component")
+        )
+    );
+}
+
+#[test]
+fn absolute_member_path() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/absolute-1.0-cp311-cp311-linux_armv7l.whl",
+            &[]
+        ),
+        (
+            1,
+            one("unsafe-path", "/tmp/evil.py", "has an absolute path")
+        )
+    );
+}
+
+#[test]
+fn symlink_escaping_the_wheel() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/symlink_escape-1.0-cp311-cp311-linux_armv7l.whl",
+            &[]
+        ),
+        (
+            1,
+            one(
+                "unsafe-path",
+                "demo/escape",
+                "is a symlink to `../../../etc/passwd`, outside the wheel"
+            )
+        )
+    );
+}
+
+#[test]
+fn truncated_elf() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/truncated_elf-1.0-cp311-cp311-linux_armv7l.whl",
+            &[]
+        ),
+        (
+            1,
+            one("elf-corrupt", SO_ARM, "is a truncated or corrupt ELF file")
+        )
+    );
+}
+
+#[test]
+fn not_a_zip_and_truncated_zip() {
+    let ctx = TestContext::new();
+    let what = "is not a readable zip archive (not a wheel, or truncated)";
+    assert_eq!(
+        findings(&ctx, "wheels/broken/not_a_zip-1.0-py3-none-any.whl", &[]),
+        (1, one("unreadable", "", what))
+    );
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/truncated_zip-1.0-cp311-cp311-linux_armv7l.whl",
+            &[]
+        ),
+        (1, one("unreadable", "", what))
+    );
+}
+
+#[test]
+fn zip_bomb_is_refused_without_inflating() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/zip_bomb-1.0-cp311-cp311-linux_armv7l.whl",
+            &[]
+        ),
+        (
+            1,
+            one(
+                "unreadable",
+                "",
+                "declares sizes no wheel has (a zip bomb?)"
+            )
+        )
+    );
+}
+
+#[test]
+fn soft_float_so_in_armv7l_wheel() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/softfloat-1.0-cp311-cp311-linux_armv7l.whl",
+            &[]
+        ),
+        (
+            1,
+            one(
+                "float-abi",
+                SO_ARM,
+                "has the wrong ARM float ABI for armv7l"
+            )
+        )
+    );
+}
+
+#[test]
+fn armv7_so_in_armv6l_wheel() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/v7_in_v6-1.0-cp311-cp311-linux_armv6l.whl",
+            &[]
+        ),
+        (
+            1,
+            one(
+                "arm-cpu-arch",
+                SO_ARM,
+                "is ARM v7 code, which does not run on armv6l"
+            )
+        )
+    );
+}
+
+#[test]
+fn pure_wheel_with_binaries() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(&ctx, "wheels/broken/pure_with_so-1.0-py3-none-any.whl", &[]),
+        (
+            1,
+            one(
+                "pure-with-binaries",
+                SO_ARM,
+                "is a pure wheel (platform `any`) but contains 1 ELF file(s)"
+            )
+        )
+    );
+}
+
+#[test]
+fn manylinux_claim_beyond_symbol_versions() {
+    let ctx = TestContext::new();
+    let (code, list) = findings(
+        &ctx,
+        "wheels/broken/manylinux_overclaim-1.0-cp311-cp311-manylinux2014_aarch64.whl",
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        list,
+        one(
+            "manylinux",
+            "demo/_demo.cpython-311-aarch64-linux-gnu.so",
+            "breaks the `manylinux2014_aarch64` policy"
+        )
+    );
+}
+
+#[test]
+fn wheel_tags_disagree_with_file_name() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/tag_mismatch-1.0-cp311-cp311-linux_armv7l.whl",
+            &[]
+        ),
+        (
+            1,
+            one(
+                "tag-mismatch",
+                "tag_mismatch-1.0.dist-info/WHEEL",
+                "has `Tag:` lines that differ from the file name"
+            )
+        )
+    );
+}
+
+#[test]
+fn target_flag_catches_a_wheel_for_another_cpu() {
+    let ctx = TestContext::new();
+    let (code, list) = findings(
+        &ctx,
+        "wheels/good/demo-1.0-cp311-cp311-linux_aarch64.whl",
+        &["--target", "armv7l"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(list[0].2, "is tagged for aarch64, not the target armv7l");
+    assert_eq!(list[1].2, "is aarch64 code, not armv7l");
+}
+
+#[test]
+fn every_broken_fixture_fails_and_missing_paths_are_usage_errors() {
+    let ctx = TestContext::new();
+    let out = ctx
+        .pyx()
+        .arg("verify")
+        .arg(fixture("wheels/broken"))
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("verified 16 wheel(s): 0 sound, 16 with"),
+        "{stderr}"
+    );
+
+    let out = ctx.pyx().args(["verify", "no-such.whl"]).output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr,
+        "error: `no-such.whl` does not exist\n  hint: give wheel files, or a directory that holds them\n"
+    );
+}
