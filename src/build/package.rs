@@ -554,15 +554,19 @@ impl<'a> Pipeline<'a> {
         let (wheel, tags, audit) = self
             .finish(&built.wheel, compiled, ran_compiler, &staging)
             .map_err(|mut f| {
+                if !f.error.contains("silent fallback") {
+                    return f;
+                }
                 let text = std::fs::read_to_string(&log).unwrap_or_default();
-                let errors: Vec<&str> = text.lines().filter(|l| l.contains("error")).collect();
+                let errors: Vec<&str> = text
+                    .lines()
+                    .filter(|l| l.contains("error:") || l.contains("Error"))
+                    .collect();
                 report.log_tail = errors[errors.len().saturating_sub(8)..]
                     .iter()
                     .map(|l| l.to_string())
                     .collect();
-                if f.error.contains("silent fallback")
-                    && let Some(d) = error::diagnose(&text)
-                {
+                if let Some(d) = error::diagnose(&text) {
                     f.hint = Some(format!(
                         "{}; or pass `--allow-pure-fallback` to accept the pure-Python wheel",
                         d.hint(self.profile.target())
@@ -653,8 +657,12 @@ fn retag_into(
     tags: &[crate::target::tags::PlatformTag],
     out_dir: &Path,
 ) -> Result<PathBuf, Failure> {
-    crate::wheel::rewrite::retag(wheel, tags, crate::wheel::rewrite::Destination::Dir(out_dir))
-        .map_err(|e| Failure::new(error_chain(&e), "run `pyx inspect` on the built wheel"))
+    crate::wheel::rewrite::retag(
+        wheel,
+        tags,
+        crate::wheel::rewrite::Destination::Dir(out_dir),
+    )
+    .map_err(|e| Failure::new(error_chain(&e), "run `pyx inspect` on the built wheel"))
 }
 
 fn audit_failure(f: &crate::audit::Finding) -> Failure {
