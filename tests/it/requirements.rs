@@ -25,7 +25,7 @@ fn a_malformed_line_names_file_line_and_text() {
         .unwrap();
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    insta::assert_snapshot!(ctx.filter(&stderr), @"error: reqs/more.txt:3: invalid requirement `numpy=>2`: no such comparison operator "=>", must be one of ~= == != <= >= < > === (at column 6: `=>2`)");
+    insta::assert_snapshot!(ctx.filter(&stderr), @r#"error: reqs/more.txt:3: invalid requirement `numpy=>2`: no such comparison operator "=>", must be one of ~= == != <= >= < > === (at column 6: `=>2`)"#);
 }
 
 #[test]
