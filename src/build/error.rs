@@ -22,8 +22,8 @@ pub enum Diagnosis {
     WrongArch { line: String },
     /// A host-arch flag such as `-m64` reached the cross compiler.
     HostFlag { flag: String },
-    /// A pyx compiler shim refused a host path or flag.
-    ShimRefused { line: String },
+    /// A pyx compiler shim refused a host path or flag (its message and its own hint).
+    ShimRefused { line: String, hint: Option<String> },
     /// numpy's long-double check without `longdouble_format`.
     LongDouble,
     /// A Rust extension (not supported).
@@ -53,10 +53,16 @@ pub fn diagnose(log: &str) -> Option<Diagnosis> {
         &FLAG,
         r"unrecognized (?:command[- ]line )?option '(-m[a-z0-9=\-]+)'",
     );
-    for line in log.lines().rev() {
-        if line.contains("pyx shim") && line.contains("refus") {
+    let lines: Vec<&str> = log.lines().collect();
+    for (i, line) in lines.iter().enumerate().rev() {
+        if line.contains("pyx refused") {
+            let hint = lines[i + 1..]
+                .iter()
+                .take(3)
+                .find_map(|l| l.trim().strip_prefix("hint: "));
             return Some(Diagnosis::ShimRefused {
-                line: line.trim().to_string(),
+                line: line.trim().trim_start_matches("error: ").to_string(),
+                hint: hint.map(str::to_string),
             });
         }
         if line.contains("gnu/stubs-32.h") || line.contains("/usr/include/x86_64-linux-gnu") {
@@ -158,10 +164,13 @@ impl Diagnosis {
                  flags (setup.py, Makefile, CFLAGS)",
                 target.triplet
             ),
-            Diagnosis::ShimRefused { line } => format!(
-                "{line}; set {}=\"<flag>\" to let it through if it is really meant",
-                crate::env_vars::PYX_SHIM_ALLOW
-            ),
+            Diagnosis::ShimRefused { line, hint } => match hint {
+                Some(h) => format!("{line}: {h}"),
+                None => format!(
+                    "{line}: fix the flag in the package's build files, or let it pass with {}",
+                    crate::env_vars::PYX_SHIM_ALLOW
+                ),
+            },
             Diagnosis::LongDouble => "the build could not tell the target's long-double format: \
                 meson needs the cross file's `longdouble_format` (pass it with \
                 `-C setup-args=--cross-file=...` or let pyx generate it)"
@@ -174,9 +183,20 @@ impl Diagnosis {
     }
 }
 
-/// The last `n` non-empty lines of a log.
+/// The last `n` telling lines of a log: blank lines and Python traceback frames left out.
 pub fn tail(log: &str, n: usize) -> Vec<String> {
-    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            let t = l.trim();
+            !(t.is_empty()
+                || l.starts_with("  File \"")
+                || l.starts_with("    ")
+                || t.starts_with("Traceback (most recent call last)")
+                || t.starts_with("During handling of the above exception")
+                || t.chars().all(|c| c == '^' || c == '~'))
+        })
+        .collect();
     lines[lines.len().saturating_sub(n)..]
         .iter()
         .map(|l| l.to_string())
@@ -252,8 +272,24 @@ mod tests {
     }
 
     #[test]
-    fn tail_skips_blank_lines() {
+    fn tail_skips_blank_lines_and_traceback_frames() {
         assert_eq!(tail("a\n\nb\nc\n\n", 2), ["b", "c"]);
         assert_eq!(tail("a", 5), ["a"]);
+        let log = "cc failed\nTraceback (most recent call last):\n  File \"x.py\", line 1, in f\n    f()\n    ^^^\n\nDuring handling of the above exception, another exception occurred:\nSystemExit: 1";
+        assert_eq!(tail(log, 5), ["cc failed", "SystemExit: 1"]);
+    }
+
+    #[test]
+    fn shim_refusals_keep_their_own_hint() {
+        let log = "cc -I/usr/include -c x.c\n\
+                   error: pyx refused `-I/usr/include` in a `cc` call for `armv7l` while building `bad`\n  \
+                   Caused by: `/usr/include` holds the build machine's headers\n  \
+                   hint: fix the flag in the package's build files\n\
+                   SystemExit: error: command 'cc' failed with exit code 2";
+        let d = diagnose(log).unwrap();
+        assert_eq!(
+            d.hint(armv7l()),
+            "pyx refused `-I/usr/include` in a `cc` call for `armv7l` while building `bad`: fix the flag in the package's build files"
+        );
     }
 }

@@ -467,6 +467,33 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// The target's glibc `(2, minor)`, from the `GLIBC_2.x` version names in the sysroot's libc.
+pub fn sysroot_glibc(sysroot: &Path, multiarch: &str) -> Option<(u32, u32)> {
+    let candidates = [
+        sysroot.join("lib").join(multiarch).join("libc.so.6"),
+        sysroot.join("usr/lib").join(multiarch).join("libc.so.6"),
+        sysroot.join("lib/libc.so.6"),
+        sysroot.join("usr/lib/libc.so.6"),
+    ];
+    let bytes = candidates.iter().find_map(|p| std::fs::read(p).ok())?;
+    let needle = b"GLIBC_2.";
+    let mut best: Option<u32> = None;
+    let mut i = 0;
+    while let Some(pos) = bytes[i..].windows(needle.len()).position(|w| w == needle) {
+        let start = i + pos + needle.len();
+        let digits: String = bytes[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .map(|&b| b as char)
+            .collect();
+        if let Ok(minor) = digits.parse::<u32>() {
+            best = Some(best.map_or(minor, |b| b.max(minor)));
+        }
+        i = start;
+    }
+    best.map(|m| (2, m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,6 +606,23 @@ mod tests {
             choose(&all, &pinned, &py).unwrap().filename,
             "foo-2.0.tar.gz"
         );
+    }
+
+    #[test]
+    fn glibc_of_a_sysroot() {
+        let root = tempfile::tempdir().unwrap();
+        let lib = root.path().join("lib/arm-linux-gnueabihf");
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::write(
+            lib.join("libc.so.6"),
+            b"\x7fELF..GLIBC_2.4\0GLIBC_2.36\0GLIBC_2.9\0GLIBC_PRIVATE",
+        )
+        .unwrap();
+        assert_eq!(
+            sysroot_glibc(root.path(), "arm-linux-gnueabihf"),
+            Some((2, 36))
+        );
+        assert_eq!(sysroot_glibc(root.path(), "aarch64-linux-gnu"), None);
     }
 
     #[test]

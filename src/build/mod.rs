@@ -19,6 +19,7 @@ pub mod package;
 pub mod pep517;
 pub mod resolve;
 pub mod source;
+pub mod wheel_cache;
 
 pub use package::Pipeline;
 use resolve::Resolver;

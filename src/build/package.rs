@@ -9,9 +9,12 @@ use pep508_rs::pep440_rs::Version;
 use pep508_rs::{ExtraName, PackageName};
 use sha2::{Digest, Sha256};
 
-use super::index::{Candidate, CandidateKind, Choice, Index, TagPolicy, choose, hex, sha256_file};
+use super::index::{
+    Candidate, CandidateKind, Choice, Index, TagPolicy, choose, hex, sha256_file, sysroot_glibc,
+};
 use super::pep517::{BuildHost, BuildRequest};
 use super::resolve::{Job, Resolver};
+use super::wheel_cache::{CachedInfo, read_cached, store_cached};
 use super::{Landed, PackageReport, Provenance, Reporter, Settings, Stage, error, source};
 use crate::audit::{FindingKind, audit_wheel, derive_platform_tags};
 use crate::requirements::{Entry, Origin, Source};
@@ -747,70 +750,4 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
-}
-
-/// What the built-wheel cache keeps next to a wheel.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct CachedInfo {
-    backend: Option<String>,
-    audit: String,
-    tags: Vec<String>,
-    log: Option<PathBuf>,
-}
-
-fn read_cached(dir: &Path) -> Option<(PathBuf, CachedInfo)> {
-    let info: CachedInfo =
-        serde_json::from_slice(&std::fs::read(dir.join("info.json")).ok()?).ok()?;
-    let wheel = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "whl"))?;
-    Some((wheel, info))
-}
-
-/// Move the staging dir (the wheel and its info) into the cache under `dest`, atomically.
-fn store_cached(
-    staging: &Path,
-    wheel: &Path,
-    info: &CachedInfo,
-    dest: &Path,
-) -> std::io::Result<PathBuf> {
-    std::fs::write(staging.join("info.json"), serde_json::to_vec_pretty(info)?)?;
-    let name = wheel.file_name().expect("a wheel has a name").to_owned();
-    if let Some(parent) = dest.parent() {
-        fs_err::create_dir_all(parent)?;
-    }
-    if dest.exists() {
-        fs_err::remove_dir_all(dest)?;
-    }
-    fs_err::rename(staging, dest)?;
-    Ok(dest.join(name))
-}
-
-/// The target's glibc `(2, minor)`, from the `GLIBC_2.x` version names in the sysroot's libc.
-pub fn sysroot_glibc(sysroot: &Path, multiarch: &str) -> Option<(u32, u32)> {
-    let candidates = [
-        sysroot.join("lib").join(multiarch).join("libc.so.6"),
-        sysroot.join("usr/lib").join(multiarch).join("libc.so.6"),
-        sysroot.join("lib/libc.so.6"),
-        sysroot.join("usr/lib/libc.so.6"),
-    ];
-    let bytes = candidates.iter().find_map(|p| std::fs::read(p).ok())?;
-    let needle = b"GLIBC_2.";
-    let mut best: Option<u32> = None;
-    let mut i = 0;
-    while let Some(pos) = bytes[i..].windows(needle.len()).position(|w| w == needle) {
-        let start = i + pos + needle.len();
-        let digits: String = bytes[start..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .map(|&b| b as char)
-            .collect();
-        if let Ok(minor) = digits.parse::<u32>() {
-            best = Some(best.map_or(minor, |b| b.max(minor)));
-        }
-        i = start;
-    }
-    best.map(|m| (2, m))
 }
