@@ -515,10 +515,10 @@ fn split_extras(head: &str) -> Result<(&str, Vec<ExtraName>), String> {
 }
 
 fn expand_home(location: &str, base: &Path) -> PathBuf {
-    if let Some(rest) = location.strip_prefix("~/") {
-        if let Some(home) = std::env::var_os(crate::env_vars::HOME) {
-            return PathBuf::from(home).join(rest);
-        }
+    if let Some(rest) = location.strip_prefix("~/")
+        && let Some(home) = std::env::var_os(crate::env_vars::HOME)
+    {
+        return PathBuf::from(home).join(rest);
     }
     base.join(location)
 }

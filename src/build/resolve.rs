@@ -76,7 +76,7 @@ pub enum Job {
     /// Choose a version of a named package in the indexes and fetch it.
     Fetch(PackageName),
     /// Fetch or build a direct URL / local path requirement.
-    Direct(Entry),
+    Direct(Box<Entry>),
 }
 
 /// The resolver's state; see the module docs.
@@ -128,7 +128,7 @@ impl Resolver {
         match &entry.source {
             Source::Registry(req) => self.add_requirement(req, entry.origin.clone(), &entry.hashes),
             _ => {
-                self.queue.push_back(Job::Direct(entry.clone()));
+                self.queue.push_back(Job::Direct(Box::new(entry.clone())));
                 Ok(())
             }
         }

@@ -197,3 +197,59 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
     ));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::Provenance;
+
+    fn row(
+        name: &str,
+        source: Provenance,
+        wheel: Option<&str>,
+        error: Option<&str>,
+    ) -> PackageReport {
+        let mut r = PackageReport::new(name, "the command line");
+        r.version = Some("1.0".into());
+        r.source = Some(source);
+        r.seconds = 1.25;
+        r.wheel = wheel.map(|w| format!("wh/{w}").into());
+        r.error = error.map(str::to_string);
+        r
+    }
+
+    #[test]
+    fn summary_and_failure_rendering() {
+        let mut failed = row(
+            "bad",
+            Provenance::Built,
+            None,
+            Some("`build_wheel` of `bad` failed: SystemExit: 1"),
+        );
+        failed.log = Some("/cache/logs/armv7l/bad-1.0.log".into());
+        failed.log_tail = vec!["x.c:1:10: fatal error: ffi.h: No such file or directory".into()];
+        failed.hint = Some("the sysroot lacks `ffi.h`".into());
+        let reports = [
+            row(
+                "six",
+                Provenance::Reused,
+                Some("six-1.0-py3-none-any.whl"),
+                None,
+            ),
+            failed.clone(),
+        ];
+        insta::assert_snapshot!(summary_table(&reports), @r"
+        package  version  source  time  wheel
+        six      1.0      reused  1.2s  six-1.0-py3-none-any.whl
+        bad      1.0      built   1.2s  FAILED
+        2 package(s): 1 ok, 1 failed
+        ");
+        insta::assert_snapshot!(render_failure(&failed), @r"
+        error: `bad` 1.0 failed
+          Caused by: `build_wheel` of `bad` failed: SystemExit: 1
+          log: /cache/logs/armv7l/bad-1.0.log
+          | x.c:1:10: fatal error: ffi.h: No such file or directory
+          hint: the sysroot lacks `ffi.h`
+        ");
+    }
+}
