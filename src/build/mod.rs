@@ -151,12 +151,17 @@ pub struct Landed {
     pub direct_origin: Option<crate::requirements::Origin>,
 }
 
-/// Resolve, fetch, build, audit, retag and land everything `requirements` asks for; returns one
-/// report per package, in the order they finished.
-pub fn run(
-    pipeline: &Pipeline<'_>,
-    requirements: &Requirements,
-) -> anyhow::Result<Vec<PackageReport>> {
+/// What a run did: one report per package in the order they finished, and the requirements whose
+/// markers excluded the target.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub packages: Vec<PackageReport>,
+    /// `(requirement, where it came from)`.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Resolve, fetch, build, audit, retag and land everything `requirements` asks for.
+pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Result<RunReport> {
     let env = crate::requirements::target_marker_environment(
         pipeline.profile.target().name,
         &pipeline.profile.python.version,
@@ -164,9 +169,6 @@ pub fn run(
     let mut resolver = Resolver::new(env, &requirements.constraints);
     for entry in &requirements.requirements {
         resolver.add_entry(entry)?;
-    }
-    for (text, origin) in &resolver.skipped {
-        tracing::info!("skipping `{text}` from {origin}: its marker excludes the target");
     }
     let settings = &pipeline.settings;
     let mut reports = Vec::new();
@@ -242,7 +244,18 @@ pub fn run(
             }
         }
     });
-    Ok(reports)
+    let skipped = resolver
+        .skipped
+        .iter()
+        .map(|(text, origin)| {
+            tracing::info!("skipped `{text}` from {origin}: its marker excludes the target");
+            (text.clone(), origin.to_string())
+        })
+        .collect();
+    Ok(RunReport {
+        packages: reports,
+        skipped,
+    })
 }
 
 /// Tell the resolver about a wheel that landed.

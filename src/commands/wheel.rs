@@ -28,17 +28,18 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let wheelhouse = Wheelhouse::open(&args.wheel_dir)?;
     let reporter = progress::reporter(global);
     let pipeline = Pipeline::new(settings, &profile, &host, &wheelhouse, reporter.as_ref())?;
-    let reports = build::run(&pipeline, &requirements)?;
+    let run = build::run(&pipeline, &requirements)?;
     drop(reporter);
 
     if let Some(path) = &args.report {
-        write_report(path, &profile, &wheelhouse, &reports)?;
+        write_report(path, &profile, &wheelhouse, &run)?;
     }
+    let reports = &run.packages;
     for report in reports.iter().filter(|r| r.failed()) {
         eprint!("{}", render_failure(report));
     }
     if !global.quiet {
-        eprint!("{}", summary_table(&reports));
+        eprint!("{}", summary_table(reports));
     }
     for wheel in reports.iter().filter_map(|r| r.wheel.as_ref()) {
         println!("{}", wheel.display());
@@ -113,14 +114,22 @@ fn write_report(
     path: &Path,
     profile: &TargetProfile,
     wheelhouse: &Wheelhouse,
-    reports: &[PackageReport],
+    run: &build::RunReport,
 ) -> Result<()> {
+    let skipped: Vec<_> = run
+        .skipped
+        .iter()
+        .map(
+            |(requirement, origin)| serde_json::json!({"requirement": requirement, "from": origin}),
+        )
+        .collect();
     let json = serde_json::json!({
         "target": profile.target,
         "python": profile.python.version,
         "wheelhouse": wheelhouse.dir(),
-        "succeeded": !reports.iter().any(PackageReport::failed),
-        "packages": reports,
+        "succeeded": !run.packages.iter().any(PackageReport::failed),
+        "packages": run.packages,
+        "skipped": skipped,
     });
     let text = serde_json::to_string_pretty(&json)? + "\n";
     fs_err::write(path, text)

@@ -185,6 +185,19 @@ fn a_silent_pure_fallback_is_a_failure() {
     assert!(stderr.contains("--allow-pure-fallback"), "{stderr}");
     assert!(wheelhouse(&ctx).is_empty(), "a failed build lands nothing");
 
+    let good = ctx
+        .path()
+        .join("wh/pyx_fixture_fallback-1.0-py3-none-any.whl");
+    std::fs::write(&good, b"a good wheel from an earlier run").unwrap();
+    let (ok, _, _) = wheel(&ctx, &[&package("fallback")]);
+    assert!(!ok);
+    assert_eq!(
+        std::fs::read(&good).unwrap(),
+        b"a good wheel from an earlier run",
+        "a failed build never overwrites a wheel"
+    );
+    std::fs::remove_file(&good).unwrap();
+
     let (ok, _, stderr) = wheel(&ctx, &[&package("fallback"), "--allow-pure-fallback"]);
     assert!(ok, "{stderr}");
     assert_eq!(
@@ -292,4 +305,55 @@ fn nothing_to_build_is_a_usage_error() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("nothing to build"), "{stderr}");
+}
+
+/// `tar czf` an sdist of a fixture into `dir`.
+fn sdist(ctx: &TestContext, fixture_name: &str, file: &str, dir: &str) -> PathBuf {
+    let out = ctx.path().join(dir);
+    std::fs::create_dir_all(&out).unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(out.join(file))
+        .arg("-C")
+        .arg(fixture("packages"))
+        .arg(fixture_name)
+        .status()
+        .expect("run tar");
+    assert!(status.success());
+    out.join(file)
+}
+
+#[test]
+fn local_sdists_and_find_links() {
+    require_tools!(CROSS[0], "tar");
+    let ctx = TestContext::new();
+    let file = "pyx_fixture_setuptools_c-1.0.tar.gz";
+    let path = sdist(&ctx, "setuptools_c", file, "dist");
+    let (ok, _, stderr) = wheel(&ctx, &[path.to_str().unwrap(), "--report", "r.json"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        wheelhouse(&ctx),
+        ["pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl"]
+    );
+    assert_eq!(
+        report(&ctx, Path::new("r.json"))["packages"][0]["source"],
+        "built"
+    );
+
+    std::fs::remove_dir_all(ctx.path().join("wh")).unwrap();
+    let (ok, _, stderr) = wheel(&ctx, &["pyx-fixture-pure-dep", "--no-index", "-f", "dist"]);
+    assert!(!ok, "pure-dep is no archive in dist/: {stderr}");
+    assert!(
+        stderr.contains("no distribution of `pyx-fixture-pure-dep`"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = wheel(
+        &ctx,
+        &["pyx-fixture-setuptools-c==1.0", "--no-index", "-f", "dist"],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        wheelhouse(&ctx),
+        ["pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl"]
+    );
 }
