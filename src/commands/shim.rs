@@ -16,25 +16,44 @@ use crate::crossenv::shims::{self, Allow, ShimConfig};
 use crate::env_vars;
 use crate::printer::{render_error, with_hint};
 
-/// When pyx runs under a shim's name (`cc`, `c++`, ...) via a link in a cross env, run that shim
-/// for the env named by `$PYX_CROSS_ENV`.
+/// Run a shim before clap sees the command line (a compiler's `--version` or `-h` belongs to the
+/// compiler): for `pyx shim [--env DIR] TOOL ARGS...`, or when pyx runs under a shim's name
+/// (`cc`, `c++`, ...) through a link, for the env named by `$PYX_CROSS_ENV`.
 pub fn dispatch_argv0(args: &[OsString]) -> Option<u8> {
-    let name = Path::new(args.first()?).file_name()?.to_str()?;
-    if !shims::SHIM_TOOLS.contains(&name) {
-        return None;
-    }
-    let env = std::env::var_os(env_vars::PYX_CROSS_ENV)?;
-    let shim = ShimArgs {
-        env: Some(PathBuf::from(env)),
-        tool: name.to_string(),
-        args: args[1..].to_vec(),
-    };
+    let shim = parse_raw(args)?;
     Some(match run(shim) {
         Ok(status) => status.into(),
         Err(err) => {
             eprint!("{}", render_error(&err));
             2
         }
+    })
+}
+
+fn parse_raw(args: &[OsString]) -> Option<ShimArgs> {
+    let name = Path::new(args.first()?).file_name()?.to_str()?;
+    if shims::SHIM_TOOLS.contains(&name) {
+        return Some(ShimArgs {
+            env: std::env::var_os(env_vars::PYX_CROSS_ENV).map(PathBuf::from),
+            tool: name.to_string(),
+            args: args[1..].to_vec(),
+        });
+    }
+    if args.get(1)?.to_str()? != "shim" {
+        return None;
+    }
+    let (env, rest) = match args.get(2)?.to_str()? {
+        "--env" => (Some(PathBuf::from(args.get(3)?)), &args[4..]),
+        _ => (None, &args[2..]),
+    };
+    let tool = rest.first()?.to_str()?.to_string();
+    if tool.starts_with('-') {
+        return None;
+    }
+    Some(ShimArgs {
+        env,
+        tool,
+        args: rest[1..].to_vec(),
     })
 }
 
@@ -82,6 +101,10 @@ pub fn run(args: ShimArgs) -> Result<ExitStatus> {
     }
 }
 
+/// How many shims deep the current call is; a tool that finds a shim again stops at the limit.
+const SHIM_DEPTH: &str = env_vars::PYX_SHIM_DEPTH;
+const MAX_SHIM_DEPTH: u32 = 4;
+
 /// A refusal: the flag and the error to render.
 struct Refused(String, anyhow::Error);
 
@@ -95,8 +118,10 @@ fn shim(
     let fail = |e: anyhow::Error| Refused(String::new(), e);
     let mut cmd = match tool {
         "pkg-config" => {
-            let mut cmd = Command::new("pkg-config");
-            cmd.args(args)
+            let real = cfg.tool(tool).ok_or_else(|| fail(missing(cfg, tool)))?;
+            let mut cmd = Command::new(&real[0]);
+            cmd.args(&real[1..])
+                .args(args)
                 .env("PKG_CONFIG_LIBDIR", &cfg.pkg_config_libdir)
                 .env("PKG_CONFIG_SYSROOT_DIR", &cfg.sysroot)
                 .env_remove("PKG_CONFIG_PATH");
@@ -127,6 +152,17 @@ fn shim(
             return Err(fail(anyhow!("`{other}` is not a tool pyx shims")));
         }
     };
+    let depth: u32 = std::env::var(SHIM_DEPTH)
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    if depth >= MAX_SHIM_DEPTH {
+        return Err(fail(anyhow!(
+            "the `{tool}` shim was called {depth} levels deep: `{}` calls a shim again",
+            cmd.get_program().to_string_lossy()
+        )));
+    }
+    cmd.env(SHIM_DEPTH, (depth + 1).to_string());
     let status = cmd.status().map_err(|e| {
         fail(anyhow::Error::new(e).context(format!(
             "cannot run `{}` for the `{tool}` shim",

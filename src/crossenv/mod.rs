@@ -275,6 +275,10 @@ impl CrossEnv {
             self.cmake_toolchain_file().display().to_string(),
         );
         vars.insert("PKG_CONFIG".into(), tool("pkg-config"));
+        vars.insert(
+            env_vars::PYX_MESON_CROSS_FILE.into(),
+            self.meson_cross_file().display().to_string(),
+        );
         if let Some(be) = build_env {
             vars.insert(
                 env_vars::PYX_BUILD_SITE.into(),
@@ -314,8 +318,9 @@ impl CrossEnv {
     pub fn command(&self, program: impl AsRef<OsStr>, build_env: Option<&BuildEnv>) -> Command {
         let mut cmd = Command::new(program);
         let mut path = vec![self.bin()];
-        if let Some(be) = build_env {
-            path.push(be.bin.clone());
+        match build_env {
+            Some(be) => path.push(be.bin.clone()),
+            None => path.extend(self.default_build_bin()),
         }
         if let Some(old) = std::env::var_os(env_vars::PATH) {
             path.extend(std::env::split_paths(&old));
@@ -336,6 +341,12 @@ impl CrossEnv {
         cmd.env_remove("PKG_CONFIG_PATH");
         cmd.envs(self.environ(build_env));
         cmd
+    }
+
+    /// The `bin` of the build env recorded at creation (`<build env>/lib/pythonX.Y/site-packages`).
+    fn default_build_bin(&self) -> Option<PathBuf> {
+        let site = self.record.build_site.as_deref()?;
+        Some(site.parent()?.parent()?.parent()?.join("bin"))
     }
 
     fn write_files(&self) -> Result<()> {
@@ -461,16 +472,18 @@ impl CrossEnv {
         if build.platinclude != build.include {
             include_rewrites.push((shims::normalize(&build.platinclude), target_include));
         }
+        let bin = self.bin();
+        let resolve = |cmd: &[String]| shims::resolve_program(cmd, &bin);
         ShimConfig {
             target: target.name.to_string(),
             sysroot: profile.sysroot.clone(),
-            cc: tc.cc.clone(),
-            cxx: tc.cxx.clone(),
-            ar: tc.ar.clone(),
-            ranlib: tc.ranlib.clone(),
-            strip: tc.strip.clone(),
-            ld: tc.ld.clone(),
-            readelf: tc.readelf.clone(),
+            cc: resolve(&tc.cc),
+            cxx: resolve(&tc.cxx),
+            ar: resolve(&tc.ar),
+            ranlib: resolve(&tc.ranlib),
+            strip: resolve(&tc.strip),
+            ld: resolve(&tc.ld),
+            readelf: resolve(&tc.readelf),
             cflags: target.cflags.iter().map(|s| s.to_string()).collect(),
             is_64bit: target.is_64bit(),
             is_x86: matches!(target.meson_cpu_family, "x86" | "x86_64"),
@@ -478,6 +491,7 @@ impl CrossEnv {
             include_rewrites,
             host_dirs,
             pkg_config_libdir: self.pkg_config_libdir(),
+            pkg_config: resolve(&["pkg-config".to_string()]),
             log: self.shim_log(),
         }
     }
@@ -500,8 +514,10 @@ fn symlink_if_changed(to: &Path, link: &Path) -> Result<()> {
     if fs_err::read_link(link).is_ok_and(|old| old == to) {
         return Ok(());
     }
-    let _ = fs_err::remove_file(link);
-    std::os::unix::fs::symlink(to, link)
+    let tmp = link.with_extension(format!("pyx-tmp-{}", std::process::id()));
+    let _ = fs_err::remove_file(&tmp);
+    std::os::unix::fs::symlink(to, &tmp)
+        .and_then(|()| std::fs::rename(&tmp, link))
         .with_context(|| format!("cannot link `{}` to `{}`", link.display(), to.display()))
 }
 

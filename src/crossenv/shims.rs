@@ -46,6 +46,8 @@ pub struct ShimConfig {
     /// Directories of the build machine: a flag or file under one of them is refused.
     pub host_dirs: Vec<PathBuf>,
     pub pkg_config_libdir: String,
+    /// The build machine's `pkg-config`, run with the sysroot's search path.
+    pub pkg_config: Vec<String>,
     /// JSON-lines log of every shim call.
     pub log: PathBuf,
 }
@@ -61,9 +63,32 @@ impl ShimConfig {
             "strip" => &self.strip,
             "ld" => &self.ld,
             "readelf" => &self.readelf,
+            "pkg-config" => &self.pkg_config,
             _ => return None,
         };
         (!cmd.is_empty()).then_some(cmd.as_slice())
+    }
+}
+
+/// Resolve a tool command's program to an absolute path on PATH, skipping the env's own `bin`
+/// (a shim that found itself would call itself forever).
+pub fn resolve_program(cmd: &[String], env_bin: &Path) -> Vec<String> {
+    let Some((program, rest)) = cmd.split_first() else {
+        return Vec::new();
+    };
+    if program.contains('/') {
+        return cmd.to_vec();
+    }
+    let path = std::env::var_os(env_vars::PATH).unwrap_or_default();
+    let dirs = std::env::split_paths(&path).filter(|d| d != env_bin);
+    let found = std::env::join_paths(dirs)
+        .ok()
+        .and_then(|p| which::which_in(program, Some(p), "/").ok());
+    match found {
+        Some(abs) => std::iter::once(abs.display().to_string())
+            .chain(rest.iter().cloned())
+            .collect(),
+        None => cmd.to_vec(),
     }
 }
 
@@ -183,13 +208,17 @@ fn check_dir(cfg: &ShimConfig, flag: &str, dir: &str, allow: &Allow) -> Result<S
         && !allow.allows(&written)
     {
         let what = if flag == "-L" { "libraries" } else { "headers" };
+        let under = if path == host {
+            String::new()
+        } else {
+            format!(" (it is under `{}`)", host.display())
+        };
         return Err(Refusal {
             flag: written,
             reason: format!(
-                "`{}` holds the build machine's {what} (it is under `{}`); a cross build must use \
-                 the sysroot's, under `{}`",
+                "`{}` holds the build machine's {what}{under}; a cross build must use the \
+                 sysroot's, under `{}`",
                 path.display(),
-                host.display(),
                 cfg.sysroot.display()
             ),
         });
@@ -287,6 +316,7 @@ mod tests {
             )],
             host_dirs: vec!["/usr/include".into(), "/usr/lib".into(), "/py/lib".into()],
             pkg_config_libdir: String::new(),
+            pkg_config: vec![],
             log: "/dev/null".into(),
         }
     }
@@ -325,8 +355,8 @@ mod tests {
         assert_eq!(err.flag, "-I/usr/include");
         assert_eq!(
             err.reason,
-            "`/usr/include` holds the build machine's headers (it is under `/usr/include`); a cross \
-             build must use the sysroot's, under `/sr`"
+            "`/usr/include` holds the build machine's headers; a cross build must use the \
+             sysroot's, under `/sr`"
         );
         assert!(run(&["-I/usr/include"], "-m64 -I/usr/include").is_ok());
         assert!(run(&["-L", "/usr/lib/x86_64-linux-gnu"], "").is_err());

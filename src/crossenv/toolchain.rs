@@ -193,13 +193,12 @@ impl FoundIdentity {
     pub fn read(bytes: &[u8]) -> Result<FoundIdentity, goblin::error::Error> {
         let elf = Elf::parse(bytes)?;
         let machine = elf.header.e_machine;
-        let float_abi = (machine == em::ARM).then(|| {
-            if elf.header.e_flags & EF_ARM_ABI_FLOAT_HARD != 0 {
+        let float_abi =
+            (machine == em::ARM).then_some(if elf.header.e_flags & EF_ARM_ABI_FLOAT_HARD != 0 {
                 FloatAbi::Hard
             } else {
                 FloatAbi::Soft
-            }
-        });
+            });
         Ok(FoundIdentity {
             machine,
             class: if elf.is_64 {
