@@ -24,7 +24,8 @@ pub trait BuildHost: Sync {
     fn meson_cross_file(&self) -> Option<PathBuf>;
     /// The CMake toolchain file for scikit-build-core and other CMake-driven backends.
     fn cmake_toolchain_file(&self) -> Option<PathBuf>;
-    /// How many compiler calls the shims logged while building `package`.
+    /// How many compiler calls the shims have logged for `package` so far (compared before and
+    /// after a build).
     fn compiler_calls(&self, package: &str) -> usize;
 }
 
