@@ -335,9 +335,10 @@ fn local_sdists_and_find_links() {
         wheelhouse(&ctx),
         ["pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl"]
     );
-    assert_eq!(
-        report(&ctx, Path::new("r.json"))["packages"][0]["source"],
-        "built"
+    let source = &report(&ctx, Path::new("r.json"))["packages"][0]["source"];
+    assert!(
+        source == "built" || source == "cached",
+        "an sdist is built: {source}"
     );
 
     std::fs::remove_dir_all(ctx.path().join("wh")).unwrap();
