@@ -403,6 +403,7 @@ impl CrossEnv {
             "platform": target.sysconfig_platform(),
             "machine": target.name,
             "multiarch": profile.python.multiarch,
+            "glibc": profile.glibc,
             "sysconfigdata_name": profile.python.sysconfigdata_name,
             "sysconfig_dir": self.sysconfig_dir(),
             "extension_suffixes": [profile.python.ext_suffix, ".abi3.so", ".so"],
@@ -473,24 +474,26 @@ impl CrossEnv {
         }
         let bin = self.bin();
         let resolve = |cmd: &[String]| shims::resolve_program(cmd, &bin);
+        let tools = [
+            ("cc", &tc.cc),
+            ("c++", &tc.cxx),
+            ("ar", &tc.ar),
+            ("ranlib", &tc.ranlib),
+            ("strip", &tc.strip),
+            ("ld", &tc.ld),
+            ("readelf", &tc.readelf),
+            ("pkg-config", &vec!["pkg-config".to_string()]),
+        ]
+        .into_iter()
+        .map(|(name, cmd)| (name.to_string(), resolve(cmd)))
+        .collect();
         ShimConfig {
             target: target.name.to_string(),
             sysroot: profile.sysroot.clone(),
-            cc: resolve(&tc.cc),
-            cxx: resolve(&tc.cxx),
-            ar: resolve(&tc.ar),
-            ranlib: resolve(&tc.ranlib),
-            strip: resolve(&tc.strip),
-            ld: resolve(&tc.ld),
-            readelf: resolve(&tc.readelf),
-            cflags: target.cflags.iter().map(|s| s.to_string()).collect(),
-            is_64bit: target.is_64bit(),
-            is_x86: matches!(target.meson_cpu_family, "x86" | "x86_64"),
-            gcc_package: target.gcc_package.to_string(),
+            tools,
             include_rewrites,
             host_dirs,
             pkg_config_libdir: self.pkg_config_libdir(),
-            pkg_config: resolve(&["pkg-config".to_string()]),
             log: self.shim_log(),
         }
     }

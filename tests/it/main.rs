@@ -4,8 +4,10 @@
 mod common;
 mod env;
 mod inspect;
+mod requirements;
 mod retag;
 mod shim;
 mod sysroot;
 mod test_cmd;
 mod verify;
+mod wheel;
