@@ -71,7 +71,7 @@ def measure_wheel(pyx: Path, name: str, reqs: list[str], cold: bool, out: Path,
     if cold:
         empty_cache()
     fresh_dir(out)
-    report = out.parent / f"{out.name}-report.json"
+    report = out.parent / f"{out.name}-{'cold' if cold else 'warm'}-report.json"
     cmd = [str(pyx), "-v", "wheel", "--target", TARGET, "-w", str(out), "--report", str(report),
            "--no-binary", NO_BINARY, *reqs]
     cc_log.unlink(missing_ok=True)
