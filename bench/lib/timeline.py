@@ -1,5 +1,5 @@
 """Where a command's wall time goes: every process it starts (strace, execve and exits only),
-grouped by what it is, as the union of the wall-clock spans of each group."""
+grouped by what it is; each moment of wall time goes to the most specific group running then."""
 
 from __future__ import annotations
 
@@ -10,33 +10,20 @@ from pathlib import Path
 
 LINE = re.compile(r"^(\d+)\s+(\d+):(\d+):(\d+\.\d+)\s+(.*)$")
 
-# First matching rule wins; matched against the program and its arguments.
+# First matching rule wins (and is the more specific when processes nest); matched against argv.
 GROUPS = [
-    ("compiler (cross gcc/g++)", re.compile(r"arm-linux-gnueabihf-(gcc|g\+\+)|/cc1|/cc1plus|/collect2|/as\b|/ld\b")),
-    ("venv + ensurepip", re.compile(r"-m venv|ensurepip")),
-    ("pip install (build requirements)", re.compile(r"-m pip install|pip install|/pip\b")),
-    ("PEP 517 hooks (backend)", re.compile(r"hook|build_wheel|_in_process|build_meta|mesonpy")),
+    ("compiler (cross gcc/g++)", re.compile(r"^\S*(arm-linux-gnueabihf-(gcc|g\+\+)|/cc1|/cc1plus|/collect2|/as|/ld) ")),
+    ("venv + ensurepip", re.compile(r" -m venv | -m ensurepip ")),
+    ("pip install (build requirements)", re.compile(r" -m pip install | -m pip freeze |/pip3? install ")),
+    ("PEP 517 hooks (backend)", re.compile(r"pep517_hook|_in_process|build_meta|mesonpy")),
     ("meson/ninja/cython", re.compile(r"meson|ninja|cython")),
+    ("crossenv (python -m crossenv)", re.compile(r" -m crossenv ")),
     ("other python", re.compile(r"python")),
 ]
 
 
 def _seconds(h: str, m: str, s: str) -> float:
     return int(h) * 3600 + int(m) * 60 + float(s)
-
-
-def _union(spans: list[tuple[float, float]]) -> float:
-    total, cur = 0.0, None
-    for s, e in sorted(spans):
-        if cur is None or s > cur[1]:
-            if cur:
-                total += cur[1] - cur[0]
-            cur = [s, e]
-        else:
-            cur[1] = max(cur[1], e)
-    if cur:
-        total += cur[1] - cur[0]
-    return total
 
 
 def parse(trace: Path) -> dict:
@@ -56,7 +43,7 @@ def parse(trace: Path) -> dict:
         elif "+++ exited" in rest or "+++ killed" in rest:
             if pid in procs:
                 procs[pid]["end"] = t
-    groups: dict[str, list] = {}
+    spans = []  # (start, end, priority) of every child process that finished
     top = None
     for pid, p in procs.items():
         if top is None:
@@ -64,16 +51,19 @@ def parse(trace: Path) -> dict:
             continue
         if "end" not in p:
             continue
-        name = next((g for g, rx in GROUPS if rx.search(p["argv"])), "other tools")
-        groups.setdefault(name, []).append((p["start"], p["end"]))
+        flat = " ".join(re.findall(r'"((?:[^"\\]|\\.)*)"', p["argv"])) + " "
+        prio = next((i for i, (_, rx) in enumerate(GROUPS) if rx.search(flat)), len(GROUPS))
+        spans.append((p["start"], p["end"], prio))
+    names = [g for g, _ in GROUPS] + ["other tools", "the top process alone (no child running)"]
+    # Sweep: every slice of wall time goes to the most specific group running then.
+    events = sorted({first or 0.0, last or 0.0, *[t for s, e, _ in spans for t in (s, e)]})
+    exclusive = [0.0] * len(names)
+    for a, b in zip(events, events[1:]):
+        running = [prio for s, e, prio in spans if s <= a and e >= b]
+        exclusive[min(running) if running else len(names) - 1] += b - a
     wall = (last - first) if first is not None else 0.0
-    out = {"wall": round(wall, 3), "groups": {}}
-    covered = []
-    for name, spans in groups.items():
-        out["groups"][name] = {"processes": len(spans), "union": round(_union(spans), 3)}
-        covered += spans
-    out["no_child_running"] = round(wall - _union(covered), 3)
-    return out
+    return {"wall": round(wall, 3),
+            "exclusive": {n: round(x, 3) for n, x in zip(names, exclusive) if x >= 0.005}}
 
 
 def profile(cmd: list[str], trace: Path, env: dict[str, str], log: Path) -> dict:
