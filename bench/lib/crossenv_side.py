@@ -3,7 +3,6 @@ build tools installed with build-pip, packages built with cross-pip, a hand-writ
 
 from __future__ import annotations
 
-import os
 import runpy
 import subprocess
 import time
@@ -124,14 +123,14 @@ class CrossenvSide:
             self.env_dir.rmdir()
         return run(create_args(self.sysroot, self.env_dir), logf, env=self.env)
 
-    def _bin(self, name: str) -> str:
+    def tool_path(self, name: str) -> str:
         return str(self.env_dir / "bin" / name)
 
     def install_tools(self, tools: list[str], logf: Path) -> tuple[float, int]:
-        return run([self._bin("build-pip"), "install", "-U", *tools], logf, env=self.env)
+        return run([self.tool_path("build-pip"), "install", "-U", *tools], logf, env=self.env)
 
     def build(self, reqs: list[str], out: Path, logf: Path) -> tuple[float, int]:
-        cmd = [self._bin("cross-pip"), "wheel", "--no-deps", "--no-build-isolation",
+        cmd = [self.tool_path("cross-pip"), "wheel", "--no-deps", "--no-build-isolation",
                "--no-binary", NO_BINARY, "-w", str(out)]
         if any(r.startswith("numpy") for r in reqs):
             cmd += [f"-Csetup-args=--cross-file={self.cross_file}"]
@@ -160,22 +159,3 @@ class CrossenvSide:
         phases["compiler_calls"] = cc["calls"]
         error = None if code == 0 else f"exit {code}: {tail(logf, 6)}"
         return Timed(round(total, 3), code == 0, before, loadavg(), str(logf), phases, error)
-
-
-def env_creation(sysroot: Path, path_prefix: str) -> Timed:
-    """`python -m crossenv` alone (with its pip bootstrap), into a fresh dir."""
-    env_dir = ROOT / "env-creation"
-    logf = LOGS / f"crossenv-envcreate-{int(time.time())}.log"
-    if env_dir.exists():
-        fresh_dir(env_dir)
-        env_dir.rmdir()
-    env = base_env()
-    env["PATH"] = f"{path_prefix}:{env['PATH']}"
-    before = loadavg()
-    seconds, code = run(create_args(sysroot, env_dir), logf, env=env)
-    return Timed(round(seconds, 3), code == 0, before, loadavg(), str(logf),
-                 error=None if code == 0 else tail(logf, 6))
-
-
-def env_is_usable(env_dir: Path) -> bool:
-    return os.access(env_dir / "bin" / "cross-pip", os.X_OK)

@@ -15,7 +15,7 @@ linux/arm/v7` build; only the tiny wrapper shells run natively.
 
 from __future__ import annotations
 
-import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -101,5 +101,4 @@ def measure(reqs: list[str], out: Path) -> Timed:
 
 
 def available() -> bool:
-    return os.access("/usr/bin/qemu-arm", os.X_OK) or bool(
-        subprocess.call(["which", "qemu-arm"], stdout=subprocess.DEVNULL) == 0)
+    return shutil.which("qemu-arm") is not None

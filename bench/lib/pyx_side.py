@@ -40,7 +40,7 @@ def empty_cache() -> Path:
     return PYX_CACHE
 
 
-def _env(path_prefix: str, cc_log: Path) -> dict[str, str]:
+def env_for(path_prefix: str, cc_log: Path) -> dict[str, str]:
     env = base_env()
     env["PATH"] = f"{path_prefix}:{env['PATH']}"
     env["PYX_CACHE_DIR"] = str(PYX_CACHE)
@@ -77,7 +77,7 @@ def measure_wheel(pyx: Path, name: str, reqs: list[str], cold: bool, out: Path,
     cc_log.unlink(missing_ok=True)
     before = loadavg()
     start = time.time()
-    seconds, code = run(cmd, logf, env=_env(path_prefix, cc_log))
+    seconds, code = run(cmd, logf, env=env_for(path_prefix, cc_log))
     end = time.time()
     timed = Timed(round(seconds, 3), code == 0, before, loadavg(), str(logf),
                   error=None if code == 0 else tail(logf, 8))
@@ -103,6 +103,6 @@ def measure_env_create(pyx: Path, cold: bool, path_prefix: str, cc_log: Path) ->
     env_dir.parent.mkdir(parents=True, exist_ok=True)
     before = loadavg()
     seconds, code = run([str(pyx), "env", "create", str(env_dir), "--target", TARGET], logf,
-                        env=_env(path_prefix, cc_log))
+                        env=env_for(path_prefix, cc_log))
     return Timed(round(seconds, 3), code == 0, before, loadavg(), str(logf),
                  error=None if code == 0 else tail(logf, 6))
