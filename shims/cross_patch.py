@@ -35,6 +35,18 @@ def _apply():
 
     os.uname = uname
 
+    # packaging.tags and pip read the C library's version from confstr: answer with the target's.
+    glibc = cfg.get("glibc")
+    if glibc and hasattr(os, "confstr"):
+        host_confstr = os.confstr
+
+        def confstr(name):
+            if name in ("CS_GNU_LIBC_VERSION", os.confstr_names.get("CS_GNU_LIBC_VERSION")):
+                return "glibc " + glibc
+            return host_confstr(name)
+
+        os.confstr = confstr
+
     import importlib.machinery
 
     importlib.machinery.EXTENSION_SUFFIXES[:] = cfg["extension_suffixes"]

@@ -26,6 +26,7 @@ print(json.dumps({
     "config_multiarch": sysconfig.get_config_var("MULTIARCH"),
     "extension_suffixes": importlib.machinery.EXTENSION_SUFFIXES,
     "first_tag": first_tag,
+    "glibc": os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None,
     "cc": sysconfig.get_config_var("CC"),
     "cxx": sysconfig.get_config_var("CXX"),
     "ldshared": sysconfig.get_config_var("LDSHARED"),

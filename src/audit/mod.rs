@@ -138,7 +138,13 @@ pub fn audit_wheel(
     path: &Path,
     target: Option<&'static Target>,
 ) -> Result<AuditReport, AuditError> {
-    scan::audit(path, target)
+    scan::audit(path, target, true)
+}
+
+/// Like [`audit_wheel`] without hashing members against `RECORD`: reads only the ELF files in
+/// full. For retagging, where only the binaries and the `.dist-info` matter.
+pub fn audit_binaries(path: &Path) -> Result<AuditReport, AuditError> {
+    scan::audit(path, None, false)
 }
 
 /// Why the platform tag of a wheel cannot be derived from its binaries.

@@ -100,12 +100,18 @@ impl Policy {
             }
         }
         for lib in libraries {
-            if !self.libraries.contains(&lib.as_str()) && !bundled(lib) {
+            if !self.libraries.contains(&lib.as_str()) && !is_glibc_loader(lib) && !bundled(lib) {
                 out.push(PolicyViolation::Library(lib.clone()));
             }
         }
         out
     }
+}
+
+/// True for glibc's dynamic loader (`ld-linux-aarch64.so.1`, `ld64.so.2`, `ld.so.1`): part of
+/// glibc itself, so every policy allows linking it.
+pub fn is_glibc_loader(lib: &str) -> bool {
+    lib.starts_with("ld-linux") || lib.starts_with("ld64.so.") || lib == "ld.so.1"
 }
 
 /// The policies that cover a wheel architecture, oldest glibc first.

@@ -47,6 +47,7 @@ impl Ctx {
 pub(super) fn audit(
     path: &Path,
     target: Option<&'static Target>,
+    hash: bool,
 ) -> Result<AuditReport, AuditError> {
     let wheel = path
         .file_name()
@@ -118,7 +119,7 @@ pub(super) fn audit(
         .collect();
 
     let records = read_dist_info(&mut archive, &mut report, &mut cx);
-    scan_members(&mut archive, &mut report, &mut cx, records);
+    scan_members(&mut archive, &mut report, &mut cx, records, hash);
 
     let platform_tags: Vec<PlatformTag> = report
         .filename
@@ -285,26 +286,31 @@ fn versions_equal(a: &str, b: &str) -> bool {
         }
 }
 
-/// Hash every member against `RECORD` and parse every ELF.
-fn scan_members(
-    archive: &mut WheelArchive,
-    report: &mut AuditReport,
-    cx: &mut Ctx,
-    mut records: Option<HashMap<String, RecordEntry>>,
-) {
+/// What one member turned out to be.
+struct Scanned {
+    index: usize,
+    /// `RECORD`-style sha256 and the byte count, when hashed.
+    digest: Option<(String, u64)>,
+    elf: Option<Result<elf::ElfInfo, ElfError>>,
+    error: Option<String>,
+}
+
+/// Members below this total size are scanned on one thread.
+const PARALLEL_THRESHOLD: u64 = 4 << 20;
+
+/// Read members `indices` of the wheel at `path`: hash each (when `hash`) and parse each ELF.
+/// Without `hash`, a member that does not start with the ELF magic is not read further.
+fn scan_indices(path: &Path, indices: &[usize], hash: bool) -> Result<Vec<Scanned>, WheelError> {
+    let mut archive = WheelArchive::open(path)?;
     let limit = archive.limits().max_member_size;
-    let record_hint = "the wheel was changed after it was built; rebuild it, or retag it with \
-                       `pyx retag`, which refreshes RECORD";
-    for index in 0..archive.members().len() {
-        let info = archive.members()[index].clone();
-        if info.is_dir {
-            continue;
-        }
+    let mut out = Vec::with_capacity(indices.len());
+    for &index in indices {
+        let size_hint = archive.members()[index].size;
         let mut hasher = RecordHasher::default();
         let mut size: u64 = 0;
         let mut head: Vec<u8> = Vec::with_capacity(4);
         let mut elf_bytes: Option<Vec<u8>> = None;
-        let streamed = archive.stream_index(index, limit, |r| {
+        let streamed = archive.stream_index(index, limit, !hash, |r| {
             let mut buf = vec![0u8; 64 * 1024];
             loop {
                 let n = r.read(&mut buf)?;
@@ -312,7 +318,9 @@ fn scan_members(
                     break;
                 }
                 let chunk = &buf[..n];
-                hasher.update(chunk);
+                if hash {
+                    hasher.update(chunk);
+                }
                 size += n as u64;
                 if let Some(bytes) = &mut elf_bytes {
                     bytes.extend_from_slice(chunk);
@@ -320,53 +328,140 @@ fn scan_members(
                     head.extend_from_slice(chunk);
                     if head.len() >= 4 {
                         if elf::is_elf(&head) {
-                            elf_bytes = Some(std::mem::take(&mut head));
-                        } else {
-                            head.truncate(4);
+                            let mut bytes = Vec::with_capacity(size_hint.min(256 << 20) as usize);
+                            bytes.append(&mut head);
+                            elf_bytes = Some(bytes);
+                        } else if !hash {
+                            break;
                         }
                     }
                 }
             }
             Ok(())
         });
-        if let Err(e) = streamed {
+        let elf_bytes = elf_bytes.or_else(|| elf::is_elf(&head).then_some(head));
+        out.push(match streamed {
+            Err(e) => Scanned {
+                index,
+                digest: None,
+                elf: None,
+                error: Some(e.to_string()),
+            },
+            Ok(()) => Scanned {
+                index,
+                digest: hash.then(|| (hasher.finish(), size)),
+                elf: elf_bytes.map(|b| elf::parse(&b)),
+                error: None,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Scan every file member, on several threads for big wheels; results in member order.
+fn scan_all(archive: &WheelArchive, hash: bool) -> Result<Vec<Scanned>, WheelError> {
+    let files: Vec<(usize, u64)> = archive
+        .members()
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !m.is_dir)
+        .map(|(i, m)| (i, m.size))
+        .collect();
+    let total: u64 = files.iter().map(|f| f.1).sum();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    if threads < 2 || total < PARALLEL_THRESHOLD {
+        let indices: Vec<usize> = files.iter().map(|f| f.0).collect();
+        return scan_indices(archive.path(), &indices, hash);
+    }
+    let mut by_size = files.clone();
+    by_size.sort_by(|a, b| b.1.cmp(&a.1));
+    let mut shares: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); threads];
+    for (index, size) in by_size {
+        let lightest = shares.iter_mut().min_by_key(|s| s.0).expect("threads > 0");
+        lightest.0 += size.max(1);
+        lightest.1.push(index);
+    }
+    let path = archive.path();
+    let results: Vec<Result<Vec<Scanned>, WheelError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .iter()
+            .map(|(_, indices)| scope.spawn(move || scan_indices(path, indices, hash)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("scan thread panicked"))
+            .collect()
+    });
+    let mut all = Vec::with_capacity(files.len());
+    for r in results {
+        all.extend(r?);
+    }
+    all.sort_by_key(|s| s.index);
+    Ok(all)
+}
+
+/// Hash every member against `RECORD` (when `records` is given) and parse every ELF.
+fn scan_members(
+    archive: &mut WheelArchive,
+    report: &mut AuditReport,
+    cx: &mut Ctx,
+    mut records: Option<HashMap<String, RecordEntry>>,
+    hash: bool,
+) {
+    let record_hint = "the wheel was changed after it was built; rebuild it, or retag it with \
+                       `pyx retag`, which refreshes RECORD";
+    let scanned = match scan_all(archive, hash) {
+        Ok(s) => s,
+        Err(e) => {
+            cx.add(
+                FindingKind::Unreadable,
+                None,
+                "cannot be read",
+                "a readable wheel",
+                e.to_string(),
+                e.hint(),
+            );
+            return;
+        }
+    };
+    for item in scanned {
+        let info = archive.members()[item.index].clone();
+        if let Some(e) = item.error {
             cx.add(
                 FindingKind::Unreadable,
                 Some(&info.name),
                 "cannot be decompressed",
                 "intact compressed data",
-                e.to_string(),
+                e,
                 "the file is damaged; download or build it again",
             );
             continue;
         }
-        let elf_bytes = elf_bytes.or_else(|| elf::is_elf(&head).then_some(head));
-        if let Some(bytes) = elf_bytes {
-            match elf::parse(&bytes) {
-                Ok(info_elf) => report.elfs.push(ElfMember {
-                    member: info.name.clone(),
-                    info: info_elf,
-                }),
-                Err(ElfError::NotElf) => {}
-                Err(e) => cx.add(
-                    FindingKind::ElfCorrupt,
-                    Some(&info.name),
-                    "is a truncated or corrupt ELF file",
-                    "a complete ELF file",
-                    e.to_string(),
-                    "the build or a later step damaged the file; rebuild the wheel",
-                ),
-            }
+        match item.elf {
+            Some(Ok(info_elf)) => report.elfs.push(ElfMember {
+                member: info.name.clone(),
+                info: info_elf,
+            }),
+            Some(Err(ElfError::NotElf)) | None => {}
+            Some(Err(e)) => cx.add(
+                FindingKind::ElfCorrupt,
+                Some(&info.name),
+                "is a truncated or corrupt ELF file",
+                "a complete ELF file",
+                e.to_string(),
+                "the build or a later step damaged the file; rebuild the wheel",
+            ),
         }
-        let Some(records) = records.as_mut() else {
+        let (Some(records), Some((digest, size))) = (records.as_mut(), item.digest) else {
             continue;
         };
         match records.remove(&info.name) {
             None => {
-                let base = info.name.rsplit('/').next().unwrap_or("");
                 let is_signature = info.name.ends_with(".dist-info/RECORD.jws")
                     || info.name.ends_with(".dist-info/RECORD.p7s");
-                if !(is_signature || base == "RECORD" && info.name.ends_with(".dist-info/RECORD")) {
+                if !(is_signature || info.name.ends_with(".dist-info/RECORD")) {
                     cx.add(
                         FindingKind::RecordMissing,
                         Some(&info.name),
@@ -378,7 +473,6 @@ fn scan_members(
                 }
             }
             Some(entry) => {
-                let digest = hasher.finish();
                 match entry.hash.as_deref() {
                     Some(h) if h.starts_with("sha256=") => {
                         if record::decode_hash(h) != record::decode_hash(&digest) {
@@ -422,7 +516,7 @@ fn scan_members(
             }
         }
     }
-    if let Some(records) = records {
+    if let Some(records) = records.filter(|_| hash) {
         let mut extra: Vec<&String> = records.keys().collect();
         extra.sort();
         for path in extra {

@@ -59,6 +59,8 @@ pub struct EnvReport {
     pub config_multiarch: Option<String>,
     pub extension_suffixes: Vec<String>,
     pub first_tag: Option<String>,
+    /// `os.confstr("CS_GNU_LIBC_VERSION")`: the target sysroot's glibc, as packaging.tags sees it.
+    pub glibc: Option<String>,
     pub cc: Option<String>,
     pub cxx: Option<String>,
     pub ldshared: Option<String>,

@@ -251,11 +251,12 @@ fn render_elf(out: &mut String, e: &ElfReport, indent: &str) {
             describe_versions(&i.symbol_versions)
         },
     );
-    row(
-        out,
-        "manylinux",
-        e.manylinux
-            .clone()
-            .unwrap_or_else(|| "- (no policy fits)".into()),
-    );
+    let manylinux = match (&e.manylinux, e.target) {
+        (Some(m), _) => m.clone(),
+        (None, Some(t)) if crate::audit::policy::policies_for(t).next().is_none() => {
+            format!("- (no manylinux policy for {t})")
+        }
+        (None, _) => "- (no manylinux policy fits)".into(),
+    };
+    row(out, "manylinux", manylinux);
 }

@@ -60,7 +60,7 @@ fn retag_one(
     given: &[PlatformTag],
     args: &RetagArgs,
 ) -> Result<Option<std::path::PathBuf>> {
-    let report = audit::audit_wheel(wheel, None)
+    let report = audit::audit_binaries(wheel)
         .with_context(|| format!("cannot retag `{}`", wheel.display()))
         .hint("check that the file exists and is readable")?;
     let name = report.wheel_name();

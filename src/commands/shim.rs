@@ -140,7 +140,7 @@ fn shim(
             let mut cmd = Command::new(&real[0]);
             cmd.args(&real[1..]);
             if tool != "ld" {
-                cmd.args(&cfg.cflags);
+                cmd.args(cfg.target().cflags);
             }
             if !shims::has_sysroot(args) {
                 cmd.arg(format!("--sysroot={}", cfg.sysroot.display()));
@@ -174,9 +174,9 @@ fn shim(
 
 fn missing(cfg: &ShimConfig, tool: &str) -> anyhow::Error {
     let package = if matches!(tool, "c++" | "g++") {
-        cfg.gcc_package.replacen("gcc-", "g++-", 1)
+        cfg.target().gcc_package.replacen("gcc-", "g++-", 1)
     } else {
-        cfg.gcc_package.clone()
+        cfg.target().gcc_package.to_string()
     };
     with_hint(
         anyhow!("the cross env for `{}` has no `{tool}`", cfg.target),

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow};
 use crate::ExitStatus;
 use crate::cli::{GlobalArgs, TestArgs};
 use crate::commands::run::exit_status;
-use crate::crossenv::write_if_changed;
+use crate::crossenv::write_if_changed_mode;
 use crate::printer::with_hint;
 use crate::python::BuildPython;
 use crate::target::TargetProfile;
@@ -137,7 +137,9 @@ impl Prefix {
                 fs_err::create_dir_all(dir)?;
             }
             let mut out = fs_err::File::create(&dest)?;
-            archive.stream_index(index, limit, |r| std::io::copy(r, &mut out).map(drop))?;
+            archive.stream_index(index, limit, false, |r| {
+                std::io::copy(r, &mut out).map(drop)
+            })?;
             if let Some(mode) = member.unix_mode {
                 use std::os::unix::fs::PermissionsExt;
                 fs_err::set_permissions(
@@ -175,10 +177,7 @@ impl Prefix {
             "python3".into(),
             format!("python{mm}"),
         ] {
-            let path = self.bin().join(name);
-            write_if_changed(&path, &script)?;
-            use std::os::unix::fs::PermissionsExt;
-            fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+            write_if_changed_mode(&self.bin().join(name), &script, 0o755)?;
         }
         Ok(())
     }

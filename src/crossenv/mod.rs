@@ -403,6 +403,7 @@ impl CrossEnv {
             "platform": target.sysconfig_platform(),
             "machine": target.name,
             "multiarch": profile.python.multiarch,
+            "glibc": profile.glibc,
             "sysconfigdata_name": profile.python.sysconfigdata_name,
             "sysconfig_dir": self.sysconfig_dir(),
             "extension_suffixes": [profile.python.ext_suffix, ".abi3.so", ".so"],
@@ -425,9 +426,8 @@ impl CrossEnv {
         )?;
         let pyx = std::env::current_exe().context("cannot find the pyx executable")?;
         for tool in shims::SHIM_TOOLS {
-            let path = bin.join(tool);
-            write_if_changed(&path, &shims::wrapper_script(&pyx, &self.dir, tool))?;
-            make_executable(&path)?;
+            let script = shims::wrapper_script(&pyx, &self.dir, tool);
+            write_if_changed_mode(&bin.join(tool), &script, 0o755)?;
         }
         write_if_changed(
             &self.meson_cross_file(),
@@ -474,24 +474,26 @@ impl CrossEnv {
         }
         let bin = self.bin();
         let resolve = |cmd: &[String]| shims::resolve_program(cmd, &bin);
+        let tools = [
+            ("cc", &tc.cc),
+            ("c++", &tc.cxx),
+            ("ar", &tc.ar),
+            ("ranlib", &tc.ranlib),
+            ("strip", &tc.strip),
+            ("ld", &tc.ld),
+            ("readelf", &tc.readelf),
+            ("pkg-config", &vec!["pkg-config".to_string()]),
+        ]
+        .into_iter()
+        .map(|(name, cmd)| (name.to_string(), resolve(cmd)))
+        .collect();
         ShimConfig {
             target: target.name.to_string(),
             sysroot: profile.sysroot.clone(),
-            cc: resolve(&tc.cc),
-            cxx: resolve(&tc.cxx),
-            ar: resolve(&tc.ar),
-            ranlib: resolve(&tc.ranlib),
-            strip: resolve(&tc.strip),
-            ld: resolve(&tc.ld),
-            readelf: resolve(&tc.readelf),
-            cflags: target.cflags.iter().map(|s| s.to_string()).collect(),
-            is_64bit: target.is_64bit(),
-            is_x86: matches!(target.meson_cpu_family, "x86" | "x86_64"),
-            gcc_package: target.gcc_package.to_string(),
+            tools,
             include_rewrites,
             host_dirs,
             pkg_config_libdir: self.pkg_config_libdir(),
-            pkg_config: resolve(&["pkg-config".to_string()]),
             log: self.shim_log(),
         }
     }
@@ -499,12 +501,21 @@ impl CrossEnv {
 
 /// Write `content` to `path` unless it already holds exactly that; true when written.
 pub fn write_if_changed(path: &Path, content: &str) -> Result<bool> {
-    if fs_err::read(path).is_ok_and(|old| old == content.as_bytes()) {
+    write_if_changed_mode(path, content, 0o644)
+}
+
+/// [`write_if_changed`] with the file's permissions set before it appears (atomic rename).
+pub fn write_if_changed_mode(path: &Path, content: &str, mode: u32) -> Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    let same_mode = || fs_err::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o777 == mode);
+    if fs_err::read(path).is_ok_and(|old| old == content.as_bytes()) && same_mode() {
         return Ok(false);
     }
     let dir = path.parent().context("a file path has a parent")?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut tmp, content.as_bytes())?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
     tmp.persist(path)
         .with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(true)
@@ -519,13 +530,4 @@ fn symlink_if_changed(to: &Path, link: &Path) -> Result<()> {
     std::os::unix::fs::symlink(to, &tmp)
         .and_then(|()| std::fs::rename(&tmp, link))
         .with_context(|| format!("cannot link `{}` to `{}`", link.display(), to.display()))
-}
-
-fn make_executable(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta = fs_err::metadata(path)?;
-    if meta.permissions().mode() & 0o111 != 0o111 {
-        fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
-    }
-    Ok(())
 }

@@ -2,12 +2,14 @@
 //! ([`ShimConfig`], written to `<env>/pyx/shim.json`), the wrapper scripts in `<env>/bin`, and the
 //! argument check that rewrites the build Python's headers to the target's and refuses host paths.
 
+use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::env_vars;
+use crate::target::Target;
 
 /// The tools a cross env shims, by the name of the wrapper in `<env>/bin`.
 pub const SHIM_TOOLS: &[&str] = &[
@@ -26,47 +28,38 @@ pub const SHIM_TOOLS: &[&str] = &[
 /// What the shims of one env need to know, read on every shim call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShimConfig {
+    /// The row of the target table (its flags, word size and compiler package come from there).
     pub target: String,
     pub sysroot: PathBuf,
-    pub cc: Vec<String>,
-    pub cxx: Vec<String>,
-    pub ar: Vec<String>,
-    pub ranlib: Vec<String>,
-    pub strip: Vec<String>,
-    pub ld: Vec<String>,
-    pub readelf: Vec<String>,
-    /// Flags every compile for the target needs (from the target table).
-    pub cflags: Vec<String>,
-    pub is_64bit: bool,
-    pub is_x86: bool,
-    /// The Debian package of the target's compiler, for hints.
-    pub gcc_package: String,
+    /// The real command behind each shim name (`cc`, `c++`, `ar`, ..., `pkg-config`), with its
+    /// program resolved to an absolute path outside the env at env creation.
+    pub tools: BTreeMap<String, Vec<String>>,
     /// Include directories of the build Python and the target's directory that replaces them.
     pub include_rewrites: Vec<(PathBuf, PathBuf)>,
     /// Directories of the build machine: a flag or file under one of them is refused.
     pub host_dirs: Vec<PathBuf>,
     pub pkg_config_libdir: String,
-    /// The build machine's `pkg-config`, run with the sysroot's search path.
-    pub pkg_config: Vec<String>,
     /// JSON-lines log of every shim call.
     pub log: PathBuf,
 }
 
 impl ShimConfig {
-    /// The real command behind a shim name.
+    /// The real command behind a shim name (`gcc`/`g++` are `cc`/`c++`).
     pub fn tool(&self, shim: &str) -> Option<&[String]> {
-        let cmd = match shim {
-            "cc" | "gcc" => &self.cc,
-            "c++" | "g++" => &self.cxx,
-            "ar" => &self.ar,
-            "ranlib" => &self.ranlib,
-            "strip" => &self.strip,
-            "ld" => &self.ld,
-            "readelf" => &self.readelf,
-            "pkg-config" => &self.pkg_config,
-            _ => return None,
+        let key = match shim {
+            "gcc" => "cc",
+            "g++" => "c++",
+            other => other,
         };
-        (!cmd.is_empty()).then_some(cmd.as_slice())
+        self.tools
+            .get(key)
+            .filter(|cmd| !cmd.is_empty())
+            .map(Vec::as_slice)
+    }
+
+    /// The target this env builds for.
+    pub fn target(&self) -> &'static Target {
+        Target::lookup(&self.target).expect("a shim config names a known target")
     }
 }
 
@@ -170,7 +163,9 @@ pub fn rewrite_args(
             i += consumed;
             continue;
         }
-        if !arg.starts_with('-') && arg.starts_with('/') {
+        if let Some(linker_args) = arg.strip_prefix("-Wl,") {
+            check_linker_args(cfg, arg, linker_args, allow)?;
+        } else if !arg.starts_with('-') && arg.starts_with('/') {
             let path = normalize(Path::new(arg));
             if let Some(host) = host_dir(cfg, &path)
                 && !allow.allows(arg)
@@ -196,6 +191,42 @@ pub fn rewrite_args(
         i += 1;
     }
     Ok(out)
+}
+
+/// `-Wl,-L,/usr/lib/...`, `-Wl,-L/usr/lib`, `-Wl,-rpath-link=...`: library search dirs given to the
+/// linker directly.
+fn check_linker_args(
+    cfg: &ShimConfig,
+    arg: &str,
+    linker_args: &str,
+    allow: &Allow,
+) -> Result<(), Refusal> {
+    let parts: Vec<&str> = linker_args.split(',').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let dir = match *part {
+            "-L" | "-rpath-link" => parts.get(i + 1).copied(),
+            p => p
+                .strip_prefix("-rpath-link=")
+                .or_else(|| p.strip_prefix("-L").filter(|d| !d.is_empty())),
+        };
+        let Some(dir) = dir else { continue };
+        let path = normalize(Path::new(dir));
+        if let Some(host) = host_dir(cfg, &path)
+            && !allow.allows(arg)
+        {
+            return Err(Refusal {
+                flag: arg.to_string(),
+                reason: format!(
+                    "`{}` holds the build machine's libraries (it is under `{}`); a cross build \
+                     must link against the sysroot's, under `{}`",
+                    path.display(),
+                    host.display(),
+                    cfg.sysroot.display()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn check_dir(cfg: &ShimConfig, flag: &str, dir: &str, allow: &Allow) -> Result<String, Refusal> {
@@ -240,12 +271,12 @@ fn host_dir<'a>(cfg: &'a ShimConfig, path: &Path) -> Option<&'a Path> {
 fn host_arch_flag(cfg: &ShimConfig, arg: &str) -> Option<String> {
     let target = &cfg.target;
     match arg {
-        "-m64" if !cfg.is_64bit => {
+        "-m64" if !cfg.target().is_64bit() => {
             return Some(format!(
                 "`-m64` asks for 64-bit code, but `{target}` is a 32-bit target"
             ));
         }
-        "-m32" | "-mx32" if cfg.is_64bit => {
+        "-m32" | "-mx32" if cfg.target().is_64bit() => {
             return Some(format!(
                 "`{arg}` asks for 32-bit code, but `{target}` is a 64-bit target"
             ));
@@ -265,7 +296,8 @@ fn host_arch_flag(cfg: &ShimConfig, arg: &str) -> Option<String> {
         || arg.starts_with("-mavx")
         || arg.starts_with("-march=x86-64")
         || arg == "-mfpmath=sse";
-    (x86_only && !cfg.is_x86).then(|| format!("`{arg}` is an x86 option; `{target}` is not x86"))
+    (x86_only && !matches!(cfg.target().meson_cpu_family, "x86" | "x86_64"))
+        .then(|| format!("`{arg}` is an x86 option; `{target}` is not x86"))
 }
 
 /// Lexical normalisation: drop `.`, resolve `..`, no trailing slash (never touches the disk).
@@ -299,24 +331,17 @@ mod tests {
         ShimConfig {
             target: "armv7l".into(),
             sysroot: "/sr".into(),
-            cc: vec!["arm-linux-gnueabihf-gcc".into()],
-            cxx: vec![],
-            ar: vec![],
-            ranlib: vec![],
-            strip: vec![],
-            ld: vec![],
-            readelf: vec![],
-            cflags: vec![],
-            is_64bit: false,
-            is_x86: false,
-            gcc_package: "gcc-arm-linux-gnueabihf".into(),
+            tools: [(
+                "cc".to_string(),
+                vec!["arm-linux-gnueabihf-gcc".to_string()],
+            )]
+            .into(),
             include_rewrites: vec![(
                 "/py/include/python3.11".into(),
                 "/sr/usr/include/python3.11".into(),
             )],
             host_dirs: vec!["/usr/include".into(), "/usr/lib".into(), "/py/lib".into()],
             pkg_config_libdir: String::new(),
-            pkg_config: vec![],
             log: "/dev/null".into(),
         }
     }
@@ -365,6 +390,15 @@ mod tests {
         assert!(run(&["-I/sr/usr/include", "-I/usr/includes", "-I/tmp/x"], "").is_ok());
         assert!(run(&["-I/usr/include/../../py/lib"], "").is_err());
         assert!(run(&["-L/usr/lib"], "all").is_ok());
+        assert!(run(&["-Wl,-L,/usr/lib/x86_64-linux-gnu"], "").is_err());
+        assert!(run(&["-Wl,-rpath-link=/usr/lib"], "").is_err());
+        assert!(run(&["-Wl,-O1,-L/sr/usr/lib", "-Wl,--as-needed"], "").is_ok());
+        assert_eq!(
+            run(&["-Wl,-L/usr/lib/x86_64-linux-gnu"], "")
+                .unwrap_err()
+                .flag,
+            "-Wl,-L/usr/lib/x86_64-linux-gnu"
+        );
     }
 
     #[test]

@@ -53,7 +53,11 @@ pub fn resolve(
         None => vec![find_tool(target, "gcc", "C compiler")?],
     };
     let cxx = match cxx {
-        Some(cmd) => split_command(cmd)?,
+        Some(cmd) => {
+            let words = split_command(cmd)?;
+            probe_compiler(target, &words, sysroot, Lang::Cxx)?;
+            words
+        }
         None => which::which(format!("{}-g++", target.triplet))
             .map(|_| vec![format!("{}-g++", target.triplet)])
             .unwrap_or_default(),
@@ -139,12 +143,47 @@ const AFTER: &[u8] = b"</pyx>\n\0";
 /// Compile and link the probe (a data-only shared object: the linker sets the ARM float-ABI flags)
 /// with `cc --sysroot`, then check its ELF identity and read its long double.
 pub fn probe(target: &'static Target, cc: &[String], sysroot: &Path) -> Result<Probe> {
+    probe_compiler(target, cc, sysroot, Lang::C)
+}
+
+/// Which compiler a probe is for: its flag and Debian package appear in hints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    C,
+    Cxx,
+}
+
+impl Lang {
+    fn flag(self) -> &'static str {
+        match self {
+            Lang::C => "--cc",
+            Lang::Cxx => "--cxx",
+        }
+    }
+
+    fn package(self, target: &Target) -> String {
+        match self {
+            Lang::C => target.gcc_package.to_string(),
+            Lang::Cxx => target.gcc_package.replacen("gcc", "g++", 1),
+        }
+    }
+}
+
+fn probe_compiler(
+    target: &'static Target,
+    cc: &[String],
+    sysroot: &Path,
+    lang: Lang,
+) -> Result<Probe> {
     let command = cc.join(" ");
     let dir = tempfile::Builder::new()
         .prefix("pyx-probe")
         .tempdir()
         .context("cannot create a temp dir for the compiler probe")?;
-    let src = dir.path().join("probe.c");
+    let src = dir.path().join(match lang {
+        Lang::C => "probe.c",
+        Lang::Cxx => "probe.cpp",
+    });
     let obj = dir.path().join("probe.so");
     fs_err::write(&src, PROBE_SOURCE)?;
     let out = Command::new(&cc[0])
@@ -172,7 +211,7 @@ pub fn probe(target: &'static Target, cc: &[String], sysroot: &Path) -> Result<P
         .into());
     }
     let bytes = fs_err::read(&obj)?;
-    check_identity(target, &command, &bytes)?;
+    check_identity(target, &command, &bytes, lang)?;
     let long_double = long_double_format(&bytes).map_err(|why| ToolchainError::LongDouble {
         command: command.clone(),
         why,
@@ -245,7 +284,7 @@ pub fn describe(machine: u16, class: ElfClass, endian: Endian, float: Option<Flo
     s
 }
 
-fn check_identity(target: &'static Target, command: &str, bytes: &[u8]) -> Result<()> {
+fn check_identity(target: &'static Target, command: &str, bytes: &[u8], lang: Lang) -> Result<()> {
     let found = FoundIdentity::read(bytes).with_context(|| {
         format!("the probe object of `{command}` is not an ELF file pyx can read")
     })?;
@@ -261,9 +300,11 @@ fn check_identity(target: &'static Target, command: &str, bytes: &[u8]) -> Resul
             target: target.name,
         },
         format!(
-            "that is not a cross compiler for `{}`: install `{}` (`apt-get install {}`) and drop \
-             `--cc`, or pass `--cc` with a compiler that targets `{}`",
-            target.triplet, target.gcc_package, target.gcc_package, target.triplet
+            "that is not a cross compiler for `{triplet}`: install `{package}` (`apt-get install \
+             {package}`) and drop `{flag}`, or pass `{flag}` with a compiler that targets `{triplet}`",
+            triplet = target.triplet,
+            package = lang.package(target),
+            flag = lang.flag(),
         ),
     ))
 }

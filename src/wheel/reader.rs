@@ -254,7 +254,7 @@ impl WheelArchive {
     /// Read the member at `index` whole, at most `limit` bytes.
     pub fn read_index(&mut self, index: usize, limit: u64) -> Result<Vec<u8>, WheelError> {
         let mut buf = Vec::new();
-        self.stream_index(index, limit, |r| {
+        self.stream_index(index, limit, false, |r| {
             r.read_to_end(&mut buf)?;
             Ok(())
         })?;
@@ -263,10 +263,12 @@ impl WheelArchive {
 
     /// Give `f` a reader over the decompressed member at `index` that stops after its declared
     /// size (and at most `limit` bytes); a member whose data ends early or runs on is an error.
+    /// With `partial`, `f` may stop early and the rest is not read (nor checked).
     pub fn stream_index(
         &mut self,
         index: usize,
         limit: u64,
+        partial: bool,
         f: impl FnOnce(&mut dyn Read) -> std::io::Result<()>,
     ) -> Result<(), WheelError> {
         let info = &self.members[index];
@@ -290,6 +292,9 @@ impl WheelArchive {
             count: 0,
         };
         f(&mut counted).map_err(|e| member_err(ZipError::Io(e)))?;
+        if partial {
+            return Ok(());
+        }
         std::io::copy(&mut counted, &mut std::io::sink())
             .map_err(|e| member_err(ZipError::Io(e)))?;
         if counted.count != declared {

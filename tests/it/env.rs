@@ -53,6 +53,10 @@ fn env_answers_like(ctx: &TestContext, want: &Expected) {
     assert_eq!(report["config_multiarch"], want.multiarch);
     assert_eq!(report["extension_suffixes"][0], want.ext_suffix);
     assert_eq!(report["first_tag"], want.first_tag);
+    assert_eq!(
+        report["glibc"], "glibc 2.36",
+        "the Debian 12 sysroot's glibc"
+    );
     let cc = dir.canonicalize().unwrap().join("bin/cc");
     assert_eq!(report["cc"], cc.display().to_string().as_str());
 
