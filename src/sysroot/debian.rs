@@ -20,7 +20,8 @@ pub struct SysrootInfo {
     pub target: String,
     pub debian_arch: String,
     pub python: String,
-    /// Packages asked for (`python3.11`, `libpython3.11-dev`, `libc6-dev`, and `--with` ones).
+    /// Packages asked for (`python3.11`, `libpython3.11-dev`, `libc6-dev`, `libstdc++6`, and
+    /// `--with` ones).
     pub requested: Vec<String>,
     /// Every unpacked `.deb`: `name version`.
     pub packages: Vec<String>,
@@ -45,10 +46,13 @@ pub struct DebianSysroot<'a> {
 
 impl DebianSysroot<'_> {
     fn requested(&self) -> Vec<String> {
+        // What a Debian device running Python has, plus the headers to build against: C++
+        // extensions (numpy) need libstdc++ at run time under `pyx test`.
         let mut pkgs = vec![
             format!("python{}", self.python),
             format!("libpython{}-dev", self.python),
             "libc6-dev".to_string(),
+            "libstdc++6".to_string(),
         ];
         for p in self.with {
             if !pkgs.contains(p) {
