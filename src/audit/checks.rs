@@ -16,6 +16,17 @@ pub(crate) struct Issue {
 }
 
 impl Issue {
+    /// A CPU-architecture finding restated for a wheel whose other binaries show runtime dispatch.
+    fn as_dispatch_note(self) -> Issue {
+        Issue {
+            what: format!("{} without a runtime CPU check", self.what),
+            hint: "the wheel's other binaries are built for the target's CPU, so this code is most \
+                   likely runtime-dispatched SIMD (safe); if it is not, rebuild it for the target's CPU"
+                .to_string(),
+            ..self
+        }
+    }
+
     fn into_finding(self, wheel: &str, member: Option<&str>) -> Finding {
         Finding {
             wheel: wheel.to_string(),
@@ -174,8 +185,9 @@ pub fn binary_findings(
     platform_tags: &[PlatformTag],
     target: Option<&'static Target>,
     root_is_purelib: bool,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Vec<Finding>) {
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     let derived = elfs.iter().find_map(|e| target_of(&e.info));
     let mut check_targets: Vec<&'static Target> = target.into_iter().collect();
     for tag in platform_tags {
@@ -216,10 +228,19 @@ pub fn binary_findings(
             ),
         }
     }
-    for e in elfs {
-        for t in &check_targets {
+    for t in &check_targets {
+        let dispatched = shows_runtime_dispatch(elfs, t);
+        for e in elfs {
             for issue in identity_findings(&e.info, t) {
-                out.push(issue.into_finding(wheel, Some(&e.member)));
+                if dispatched && issue.kind == FindingKind::ArmCpuArch {
+                    notes.push(
+                        issue
+                            .as_dispatch_note()
+                            .into_finding(wheel, Some(&e.member)),
+                    );
+                } else {
+                    out.push(issue.into_finding(wheel, Some(&e.member)));
+                }
             }
         }
     }
@@ -331,7 +352,24 @@ pub fn binary_findings(
             _ => {}
         }
     }
-    out
+    (out, notes)
+}
+
+/// True when the wheel's ARM binaries mix code for `target`'s CPU with code for a newer one: the
+/// build's baseline was right and only some files were compiled for newer CPUs on purpose, the
+/// pattern of runtime SIMD dispatch (numpy's ARMv8 loops run on an armv7l board only behind a CPU
+/// check). When every binary is newer, the compiler itself targeted the wrong CPU.
+fn shows_runtime_dispatch(elfs: &[ElfMember], target: &Target) -> bool {
+    let Some(max) = target.elf.max_arm_cpu_arch else {
+        return false;
+    };
+    let arches: Vec<u8> = elfs
+        .iter()
+        .filter(|e| e.info.machine == target.elf.machine)
+        .filter_map(|e| e.info.arm_attributes.as_ref().and_then(|a| a.cpu_arch))
+        .collect();
+    arches.iter().any(|&a| cpu_arch_runs_on(a, max))
+        && arches.iter().any(|&a| !cpu_arch_runs_on(a, max))
 }
 
 #[cfg(test)]

@@ -93,7 +93,11 @@ pub struct AuditReport {
     /// Every member name (to tell libraries shipped in the wheel from system ones).
     #[serde(skip)]
     pub members: Vec<String>,
+    /// What makes the wheel unsound.
     pub findings: Vec<Finding>,
+    /// What the user should know but does not make the wheel unsound (e.g. newer-CPU code that
+    /// the wheel's other binaries show is runtime-dispatched).
+    pub notes: Vec<Finding>,
 }
 
 fn ser_target<S: serde::Serializer>(t: &Option<&'static Target>, s: S) -> Result<S::Ok, S::Error> {

@@ -66,6 +66,7 @@ pub(super) fn audit(
         elfs: Vec::new(),
         members: Vec::new(),
         findings: Vec::new(),
+        notes: Vec::new(),
     };
     match wheel.parse::<WheelFilename>() {
         Ok(f) => report.filename = Some(f),
@@ -132,15 +133,17 @@ pub(super) fn audit(
         .as_ref()
         .and_then(|w| w.root_is_purelib)
         .unwrap_or(false);
-    cx.findings.extend(binary_findings(
+    let (findings, notes) = binary_findings(
         &wheel,
         &report.elfs,
         &report.members,
         &platform_tags,
         target,
         purelib,
-    ));
+    );
+    cx.findings.extend(findings);
     report.findings = cx.findings;
+    report.notes = notes;
     Ok(report)
 }
 

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::sysroot::debian::MissingFile;
 use crate::target::Target;
 
 /// What went wrong, as read from a build log.
@@ -111,45 +112,53 @@ pub fn diagnose(log: &str) -> Option<Diagnosis> {
     None
 }
 
-/// The Debian `-dev` package that most likely ships a header or library: `ffi.h` →
-/// `libffi-dev`, `openssl/ssl.h` → `libopenssl-dev` (a guess to check on packages.debian.org).
-pub fn dev_package_guess(file: &str) -> String {
-    let stem = file.split('/').next().unwrap_or(file);
-    let stem = stem
-        .trim_end_matches(".hpp")
-        .trim_end_matches(".hh")
-        .trim_end_matches(".h");
-    let stem = stem
-        .strip_prefix("lib")
-        .unwrap_or(stem)
-        .to_ascii_lowercase()
-        .replace('_', "-");
-    format!("lib{stem}-dev")
+/// The Debian `-dev` package that ships a missing file, with whether pyx found it in the target
+/// architecture's packages (else it is a guess: `lib<stem>-dev`).
+pub fn dev_package(target: &Target, missing: &MissingFile) -> (String, bool) {
+    match crate::sysroot::debian::dev_package_for(target, missing) {
+        Some(found) => (found, true),
+        None => (format!("lib{}-dev", missing.stem()), false),
+    }
 }
 
 impl Diagnosis {
     /// A hint the user can act on.
     pub fn hint(&self, target: &Target) -> String {
+        self.hint_with(target, |missing| dev_package(target, missing))
+    }
+
+    /// [`Diagnosis::hint`] with the `-dev` package lookup given (tests need no package lists).
+    pub fn hint_with(
+        &self,
+        target: &Target,
+        dev_package: impl Fn(&MissingFile) -> (String, bool),
+    ) -> String {
         let arch = target.debian_arch.unwrap_or(target.name);
-        let add = |pkg: &str| {
+        let add = |missing: MissingFile| {
+            let (pkg, found) = dev_package(&missing);
+            let check = if found {
+                format!("the {arch} package that ships it")
+            } else {
+                format!("a guess at the {arch} package that ships it; check the name")
+            };
             format!(
-                "add it to the sysroot: `pyx sysroot add {} --with {pkg}` (the {arch} package that \
-                 ships it; check the name on packages.debian.org), then run `pyx wheel` again",
+                "add it to the sysroot: `pyx sysroot add {} --with {pkg}` ({check}), then run \
+                 `pyx wheel` again",
                 target.name
             )
         };
         match self {
             Diagnosis::MissingHeader { header } => format!(
                 "the sysroot lacks `{header}`; {}",
-                add(&dev_package_guess(header))
+                add(MissingFile::Header(header.clone()))
             ),
             Diagnosis::MissingLibrary { library } => format!(
                 "the sysroot lacks the library `lib{library}.so`; {}",
-                add(&dev_package_guess(library))
+                add(MissingFile::Library(library.clone()))
             ),
             Diagnosis::MissingPkgConfig { module } => format!(
                 "the sysroot lacks the pkg-config module `{module}`; {}",
-                add(&dev_package_guess(module))
+                add(MissingFile::PkgConfig(module.clone()))
             ),
             Diagnosis::HostHeaders => "the build reached the build machine's headers \
                 (`/usr/include`): something passes host include paths to the cross compiler; \
@@ -223,7 +232,19 @@ mod tests {
                 header: "ffi.h".into()
             }
         );
-        insta::assert_snapshot!(d.hint(armv7l()), @"the sysroot lacks `ffi.h`; add it to the sysroot: `pyx sysroot add armv7l --with libffi-dev` (the armhf package that ships it; check the name on packages.debian.org), then run `pyx wheel` again");
+        let guess = |m: &MissingFile| (format!("lib{}-dev", m.stem()), false);
+        assert_eq!(
+            d.hint_with(armv7l(), guess),
+            "the sysroot lacks `ffi.h`; add it to the sysroot: `pyx sysroot add armv7l --with \
+             libffi-dev` (a guess at the armhf package that ships it; check the name), then run \
+             `pyx wheel` again"
+        );
+        let found = |_: &MissingFile| ("libffi-dev".to_string(), true);
+        assert_eq!(
+            d.hint_with(armv7l(), found),
+            "the sysroot lacks `ffi.h`; add it to the sysroot: `pyx sysroot add armv7l --with \
+             libffi-dev` (the armhf package that ships it), then run `pyx wheel` again"
+        );
     }
 
     #[test]
@@ -264,11 +285,12 @@ mod tests {
     }
 
     #[test]
-    fn dev_package_guesses() {
-        assert_eq!(dev_package_guess("ffi.h"), "libffi-dev");
-        assert_eq!(dev_package_guess("yaml.h"), "libyaml-dev");
-        assert_eq!(dev_package_guess("libxml/parser.h"), "libxml-dev");
-        assert_eq!(dev_package_guess("yaml"), "libyaml-dev");
+    fn dev_package_stems() {
+        let stem = |m: MissingFile| m.stem();
+        assert_eq!(stem(MissingFile::Header("ffi.h".into())), "ffi");
+        assert_eq!(stem(MissingFile::Header("libxml/parser.h".into())), "xml");
+        assert_eq!(stem(MissingFile::PkgConfig("yaml-0.1".into())), "yaml");
+        assert_eq!(stem(MissingFile::Library("z".into())), "z");
     }
 
     #[test]

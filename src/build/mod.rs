@@ -179,7 +179,9 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
         let mut running = 0usize;
         loop {
             if !failed || settings.keep_going {
-                while let Some(job) = resolver.next_job() {
+                while (!failed || settings.keep_going)
+                    && let Some(job) = resolver.next_job()
+                {
                     match pipeline.fetch(&mut resolver, job) {
                         package::Fetched::Ready(report, landed) => {
                             if let Err(e) = accept(&mut resolver, &landed) {

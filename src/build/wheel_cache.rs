@@ -24,7 +24,9 @@ pub fn read_cached(dir: &Path) -> Option<(PathBuf, CachedInfo)> {
     Some((wheel, info))
 }
 
-/// Move the staging dir (the wheel and its info) into the cache under `dest`, atomically.
+/// Move the staging dir (the wheel and its info) into the cache under `dest`, atomically. An old
+/// entry is moved aside first; when another build stored the same key at the same moment, its entry
+/// is used (the inputs, and so the wheels, are the same).
 pub fn store_cached(
     staging: &Path,
     wheel: &Path,
@@ -33,14 +35,23 @@ pub fn store_cached(
 ) -> std::io::Result<PathBuf> {
     std::fs::write(staging.join("info.json"), serde_json::to_vec_pretty(info)?)?;
     let name = wheel.file_name().expect("a wheel has a name").to_owned();
-    if let Some(parent) = dest.parent() {
-        fs_err::create_dir_all(parent)?;
-    }
+    let parent = dest.parent().expect("a cache entry has a parent");
+    fs_err::create_dir_all(parent)?;
     if dest.exists() {
-        fs_err::remove_dir_all(dest)?;
+        let aside = tempfile::Builder::new()
+            .prefix(".replaced-")
+            .tempdir_in(parent)?;
+        if std::fs::rename(dest, aside.path().join("entry")).is_err() && !dest.exists() {
+            tracing::debug!("another build replaced `{}` first", dest.display());
+        }
     }
-    fs_err::rename(staging, dest)?;
-    Ok(dest.join(name))
+    match std::fs::rename(staging, dest) {
+        Ok(()) => Ok(dest.join(name)),
+        Err(e) => match read_cached(dest) {
+            Some((existing, _)) => Ok(existing),
+            None => Err(e),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -68,5 +79,12 @@ mod tests {
         assert_eq!(found, stored);
         assert_eq!(read.backend.as_deref(), Some("mesonpy"));
         assert!(!staging.exists());
+
+        std::fs::create_dir(&staging).unwrap();
+        std::fs::write(&wheel, b"rebuilt").unwrap();
+        let again = store_cached(&staging, &wheel, &info, &dest).unwrap();
+        assert_eq!(std::fs::read(again).unwrap(), b"rebuilt");
+        let leftovers: Vec<_> = std::fs::read_dir(dest.parent().unwrap()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "the replaced entry is deleted");
     }
 }

@@ -116,6 +116,7 @@ fn retag_one(
             .unwrap_or(false);
     let contradictions: Vec<_> =
         binary_findings(&name, &report.elfs, members, &tags, None, purelib_after)
+            .0
             .into_iter()
             .filter(|f| TAG_KINDS.contains(&f.kind))
             .collect();

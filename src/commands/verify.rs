@@ -110,6 +110,9 @@ fn collect_wheels(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 fn render(out: &mut String, r: &AuditReport) {
     let name = r.wheel_name();
+    for f in &r.notes {
+        render_note(out, f);
+    }
     if r.is_sound() {
         let elfs = r.elfs.len();
         let _ = writeln!(
@@ -133,6 +136,14 @@ pub fn render_finding(out: &mut String, f: &Finding) {
     let _ = writeln!(out, "error: {subject} {}", f.what);
     let _ = writeln!(out, "  expected: {}", f.expected);
     let _ = writeln!(out, "  found:    {}", f.found);
+    let _ = writeln!(out, "  hint: {}", f.hint);
+}
+
+/// A note: something to know that does not make the wheel unsound.
+fn render_note(out: &mut String, f: &Finding) {
+    let member = f.member.as_deref().unwrap_or_default();
+    let _ = writeln!(out, "note: `{}`: `{member}` {}", f.wheel, f.what);
+    let _ = writeln!(out, "  found: {}", f.found);
     let _ = writeln!(out, "  hint: {}", f.hint);
 }
 

@@ -137,7 +137,11 @@ impl CrossEnv {
         build: &BuildPython,
         build_env: Option<&BuildEnv>,
     ) -> Result<CrossEnv> {
+        // The shims exec the pyx that wrote them: each pyx binary (and version) keeps its own env.
+        let pyx = std::env::current_exe().unwrap_or_default();
         let key = serde_json::json!([
+            env!("CARGO_PKG_VERSION"),
+            pyx,
             profile.target,
             profile.sysroot,
             profile.python.executable,

@@ -20,7 +20,8 @@ pub struct SysrootInfo {
     pub target: String,
     pub debian_arch: String,
     pub python: String,
-    /// Packages asked for (`python3.11`, `libpython3.11-dev`, `libc6-dev`, and `--with` ones).
+    /// Packages asked for (`python3.11`, `libpython3.11-dev`, `libc6-dev`, `libstdc++6`, and
+    /// `--with` ones).
     pub requested: Vec<String>,
     /// Every unpacked `.deb`: `name version`.
     pub packages: Vec<String>,
@@ -45,10 +46,13 @@ pub struct DebianSysroot<'a> {
 
 impl DebianSysroot<'_> {
     fn requested(&self) -> Vec<String> {
+        // What a Debian device running Python has, plus the headers to build against: C++
+        // extensions (numpy) need libstdc++ at run time under `pyx test`.
         let mut pkgs = vec![
             format!("python{}", self.python),
             format!("libpython{}-dev", self.python),
             "libc6-dev".to_string(),
+            "libstdc++6".to_string(),
         ];
         for p in self.with {
             if !pkgs.contains(p) {
@@ -142,6 +146,111 @@ impl DebianSysroot<'_> {
     }
 }
 
+/// A file a build looked for in the sysroot and did not find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MissingFile {
+    /// `#include <ffi.h>` → `ffi.h`, `libxml/parser.h`.
+    Header(String),
+    /// `-lz` → `z`.
+    Library(String),
+    /// A pkg-config module: `libxml-2.0`.
+    PkgConfig(String),
+}
+
+impl MissingFile {
+    /// The name stem a `-dev` package is searched by: `ffi.h` → `ffi`, `libxml/parser.h` → `xml`.
+    pub fn stem(&self) -> String {
+        let (MissingFile::Header(f) | MissingFile::Library(f) | MissingFile::PkgConfig(f)) = self;
+        let stem = f.split('/').next().unwrap_or(f);
+        let stem = stem
+            .trim_end_matches(".hpp")
+            .trim_end_matches(".hh")
+            .trim_end_matches(".h");
+        let stem = stem.strip_prefix("lib").unwrap_or(stem);
+        stem.split(['-', '_'])
+            .next()
+            .unwrap_or(stem)
+            .to_ascii_lowercase()
+    }
+
+    /// True when `path` (a `dpkg-deb -c` member path) is this file.
+    fn is(&self, path: &str) -> bool {
+        match self {
+            // `usr/include/ffi.h`, `usr/include/<multiarch>/ffi.h`, `usr/include/libxml2/libxml/parser.h`.
+            MissingFile::Header(h) => path
+                .split_once("/include/")
+                .is_some_and(|(_, rest)| rest == h || rest.ends_with(&format!("/{h}"))),
+            MissingFile::Library(l) => {
+                path.ends_with(&format!("/lib{l}.so")) || path.ends_with(&format!("/lib{l}.a"))
+            }
+            MissingFile::PkgConfig(m) => path.ends_with(&format!("/pkgconfig/{m}.pc")),
+        }
+    }
+}
+
+/// The `-dev` package of `target`'s Debian architecture that ships `missing`: candidates by name
+/// from pyx's private package lists, each checked by downloading it (into the private apt cache)
+/// and reading its file list. `None` when pyx has no package lists for that architecture (a root
+/// brought with `--sysroot`) or no candidate ships the file.
+pub fn dev_package_for(target: &Target, missing: &MissingFile) -> Option<String> {
+    let apt = target.debian_arch.and_then(PrivateApt::existing)?;
+    let stem = regex::escape(&missing.stem());
+    let pattern = format!("^(lib)?{stem}[0-9.]*[a-z0-9.]*-dev$");
+    let out = apt
+        .apt("apt-cache")
+        .args(["search", "--names-only", &pattern])
+        .output()
+        .ok()?;
+    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split(" - ").next())
+        .map(|n| n.trim().to_string())
+        .collect();
+    // Likeliest first: `libffi-dev`; `libxml2-dev`, `zlib1g-dev`; other `lib*`; the rest.
+    let rank = |n: &str| {
+        let after_lib = n.strip_prefix(&format!("lib{stem}"));
+        if n == format!("lib{stem}-dev") {
+            0
+        } else if after_lib.is_some_and(|r| r.starts_with(|c: char| !c.is_ascii_lowercase()))
+            || n.starts_with(&format!("{stem}lib"))
+        {
+            1
+        } else if n.starts_with("lib") {
+            2
+        } else {
+            3
+        }
+    };
+    names.sort_by_key(|n| (rank(n), n.len()));
+    let archives = apt.dir.join("cache/archives");
+    names.into_iter().take(8).find(|name| {
+        let downloaded = apt
+            .apt_get()
+            .args(["download", name])
+            .current_dir(&archives)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let deb = fs_err::read_dir(&archives).ok().and_then(|entries| {
+            entries.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| {
+                p.file_name()
+                    .is_some_and(|f| f.to_string_lossy().starts_with(&format!("{name}_")))
+            })
+        });
+        let Some(deb) = deb.filter(|_| downloaded) else {
+            return false;
+        };
+        Command::new("dpkg-deb")
+            .arg("-c")
+            .arg(&deb)
+            .output()
+            .is_ok_and(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .any(|l| l.split_whitespace().last().is_some_and(|p| missing.is(p)))
+            })
+    })
+}
+
 /// `python3.11_3.11.2-6+deb12u8_armhf.deb` → `python3.11 3.11.2-6+deb12u8`.
 fn deb_label(deb: &Path) -> String {
     let name = deb.file_name().unwrap_or_default().to_string_lossy();
@@ -181,10 +290,25 @@ impl PrivateApt {
         })
     }
 
+    /// The private state of `arch` when an earlier provisioning made one.
+    fn existing(arch: &str) -> Option<PrivateApt> {
+        let dir = cache_dir().join("apt").join(arch);
+        dir.join("state/lists").is_dir().then(|| PrivateApt {
+            dir,
+            arch: arch.to_string(),
+        })
+    }
+
     fn apt_get(&self) -> Command {
-        let mut cmd = Command::new("apt-get");
+        let mut cmd = self.apt("apt-get");
+        cmd.arg("-y");
+        cmd
+    }
+
+    fn apt(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
         let d = self.dir.display();
-        cmd.args(["-q", "-y"])
+        cmd.arg("-q")
             .arg(format!("-oAPT::Architecture={}", self.arch))
             .arg(format!("-oAPT::Architectures={}", self.arch))
             .arg(format!("-oDir::State={d}/state"))

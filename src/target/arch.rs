@@ -47,8 +47,8 @@ pub struct ElfIdentity {
     pub endian: Endian,
     /// ARM only: the float ABI the target's libc and Python use.
     pub float_abi: Option<FloatAbi>,
-    /// ARM only: the newest `Tag_CPU_arch` value (ARM ABI addenda) that runs on the target,
-    /// e.g. 10 (v7) for armv7l, 6 (v6KZ) for armv6l.
+    /// ARM only: the `Tag_CPU_arch` (ARM ABI addenda) of the oldest CPU the target covers,
+    /// e.g. 10 (v7) for armv7l, 7 (v6KZ, the ARM1176) for armv6l.
     pub max_arm_cpu_arch: Option<u8>,
 }
 
@@ -169,10 +169,13 @@ const fn elf(
 use ElfClass::{Elf32, Elf64};
 use Endian::{Big, Little};
 
-/// `Tag_CPU_arch` values from the ARM ABI "Addenda" (section 2.4): 6 = v6KZ, 10 = v7, 14 = v8-A.
+/// `Tag_CPU_arch` values from the ARM ABI "Addenda" (section 2.4): 4 = v5TE, 6 = v6, 7 = v6KZ,
+/// 8 = v6T2, 9 = v6K, 10 = v7, 14 = v8-A. The v6 family is not ordered by number (see
+/// `audit::arm_attributes::cpu_arch_runs_on`).
 pub mod arm_cpu_arch {
     pub const V5TE: u8 = 4;
-    pub const V6KZ: u8 = 6;
+    /// The ARM1176 of the Raspberry Pi 1 and Zero.
+    pub const V6KZ: u8 = 7;
     pub const V7: u8 = 10;
 }
 

@@ -164,3 +164,20 @@ fn a_python_debian_lacks_is_named() {
     );
     let _ = Target::lookup("aarch64");
 }
+
+#[test]
+fn missing_headers_and_libraries_map_to_real_debian_packages() {
+    use pyx::sysroot::debian::MissingFile::{Header, Library, PkgConfig};
+    sysroot_for("armv7l");
+    let armv7l = Target::lookup("armv7l").unwrap();
+    for (missing, package) in [
+        (Header("ffi.h".into()), "libffi-dev"),
+        (Header("yaml.h".into()), "libyaml-dev"),
+        (Library("z".into()), "zlib1g-dev"),
+        (Header("libxml/parser.h".into()), "libxml2-dev"),
+        (PkgConfig("libxml-2.0".into()), "libxml2-dev"),
+    ] {
+        let found = pyx::build::error::dev_package(armv7l, &missing);
+        assert_eq!((found.0.as_str(), found.1), (package, true), "{missing:?}");
+    }
+}

@@ -54,11 +54,11 @@ fn good_wheels_are_sound() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        11,
+        12,
         "{stdout}"
     );
     assert!(
-        stderr.contains("verified 11 wheel(s): 11 sound"),
+        stderr.contains("verified 12 wheel(s): 12 sound"),
         "{stderr}"
     );
 }
@@ -328,6 +328,53 @@ fn armv7_so_in_armv6l_wheel() {
 }
 
 #[test]
+fn armv8_so_alone_in_armv7l_wheel() {
+    let ctx = TestContext::new();
+    assert_eq!(
+        findings(
+            &ctx,
+            "wheels/broken/v8_in_v7-1.0-cp311-cp311-linux_armv7l.whl",
+            &["--target", "armv7l"]
+        ),
+        (
+            1,
+            one(
+                "arm-cpu-arch",
+                SO_ARM,
+                "is ARM v8-A code, which does not run on armv7l"
+            )
+        )
+    );
+}
+
+/// Regression: numpy's runtime-dispatched ARMv8 loops made its armv7l wheel fail the audit.
+#[test]
+fn runtime_dispatched_armv8_code_beside_armv7_code_is_a_note() {
+    let ctx = TestContext::new();
+    let wheel = "wheels/good/dispatch-1.0-cp311-cp311-linux_armv7l.whl";
+    assert_eq!(findings(&ctx, wheel, &["--target", "armv7l"]), (0, vec![]));
+    let out = ctx
+        .pyx()
+        .args(["verify", "--target", "armv7l"])
+        .arg(fixture(wheel))
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.starts_with(
+            "note: `dispatch-1.0-cp311-cp311-linux_armv7l.whl`: \
+             `demo/_simd.cpython-311-arm-linux-gnueabihf.so` is ARM v8-A code, which does not run \
+             on armv7l without a runtime CPU check\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ok: `dispatch-1.0-cp311-cp311-linux_armv7l.whl` (2 ELF files)"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn pure_wheel_with_binaries() {
     let ctx = TestContext::new();
     assert_eq!(
@@ -407,7 +454,7 @@ fn every_broken_fixture_fails_and_missing_paths_are_usage_errors() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr.contains("verified 16 wheel(s): 0 sound, 16 with"),
+        stderr.contains("verified 17 wheel(s): 0 sound, 17 with"),
         "{stderr}"
     );
 

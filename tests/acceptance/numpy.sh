@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Issue 4's "done when": cross-build numpy (meson-python, no flags from the user), msgpack, markupsafe
 # and six for armv7l, verify the wheelhouse, and use numpy on the emulated target. Too slow for CI
-# (numpy builds for several minutes); run it by hand: bash acceptance/numpy.sh [wheelhouse]
+# (numpy builds for several minutes on 2 cores); run it by hand:
+#   bash tests/acceptance/numpy.sh [wheelhouse]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 bash .ci/setup
 cargo build --release --locked
 pyx=target/release/pyx
