@@ -64,6 +64,31 @@ impl BuildPython {
     }
 }
 
+/// Modification times (ns) of the `_sysconfigdata_*.py` files in a target's stdlib directory.
+pub fn sysconfigdata_mtimes(stdlib: &Path) -> Vec<(String, u128)> {
+    let Ok(entries) = fs_err::read_dir(stdlib) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, u128)> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("_sysconfigdata_")
+        })
+        .filter_map(|e| {
+            let modified = e.metadata().ok()?.modified().ok()?;
+            let ns = modified
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_nanos();
+            Some((e.file_name().to_string_lossy().into_owned(), ns))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// `"3.11.7"` → `"3.11"`.
 pub fn major_minor(version: &str) -> &str {
     match version.match_indices('.').nth(1) {

@@ -336,13 +336,21 @@ mod reuse_tests {
         assert_eq!(find(&["setuptools>=85"]), None, "installed version too old");
         assert_eq!(find(&["setuptools", "wheel"]), None, "other names");
         assert_eq!(find(&["setuptools[core]"]), None, "extras never share");
-        assert_eq!(find(&["setuptools; python_version > '3'"]), None, "markers never share");
+        assert_eq!(
+            find(&["setuptools; python_version > '3'"]),
+            None,
+            "markers never share"
+        );
     }
 
     #[test]
     fn dist_info_directories_give_installed_versions() {
         let site = tempfile::tempdir().unwrap();
-        for d in ["setuptools-84.2.1.dist-info", "meson_python-0.18.0.dist-info", "meson"] {
+        for d in [
+            "setuptools-84.2.1.dist-info",
+            "meson_python-0.18.0.dist-info",
+            "meson",
+        ] {
             fs_err::create_dir_all(site.path().join(d)).unwrap();
         }
         let got = installed(site.path());

@@ -37,6 +37,25 @@ impl TargetProfile {
     /// Python read from its sysconfig data, and the toolchain proven by a probe compile.
     pub fn resolve(args: &TargetArgs, build: &BuildPython) -> Result<TargetProfile> {
         let (target, sysroot) = locate_root(args, build)?;
+        let cache = cache_path(args, build, target, &sysroot);
+        if let Some(profile) = read_cached(&cache) {
+            return Ok(profile);
+        }
+        let profile = Self::read(args, build, target, sysroot)?;
+        let written = fs_err::create_dir_all(cache.parent().expect("cache file has a parent"))
+            .and_then(|()| fs_err::write(&cache, serde_json::to_vec(&profile).unwrap_or_default()));
+        if let Err(e) = written {
+            tracing::debug!("cannot cache the target profile: {e}");
+        }
+        Ok(profile)
+    }
+
+    fn read(
+        args: &TargetArgs,
+        build: &BuildPython,
+        target: &'static Target,
+        sysroot: PathBuf,
+    ) -> Result<TargetProfile> {
         let python = TargetPython::read(&sysroot, args.target_python.as_deref(), build)?;
         if major_minor(&python.version) != build.major_minor() {
             return Err(with_hint(
@@ -76,6 +95,60 @@ impl TargetProfile {
             toolchain,
         })
     }
+}
+
+/// Where the profile for these inputs is cached: a hash of everything it is read from (the
+/// arguments, the build Python, the pyx version, and the paths and modification times of the
+/// sysroot's Python files, the compilers and QEMU), so any change makes a new one.
+fn cache_path(
+    args: &TargetArgs,
+    build: &BuildPython,
+    target: &'static Target,
+    sysroot: &Path,
+) -> PathBuf {
+    use sha2::Digest;
+    let mtime = |p: &Path| -> Option<u128> {
+        let m = fs_err::metadata(p).ok()?.modified().ok()?;
+        Some(m.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos())
+    };
+    let stdlib = sysroot
+        .join("usr/lib")
+        .join(format!("python{}", build.major_minor()));
+    let tool = |cmd: Option<&str>, default: String| {
+        let program = cmd
+            .and_then(|c| c.split_whitespace().next().map(str::to_string))
+            .unwrap_or(default);
+        let path = which::which(&program).ok();
+        (
+            cmd.map(str::to_string),
+            path.as_deref().and_then(mtime),
+            path,
+        )
+    };
+    let key = serde_json::json!([
+        env!("CARGO_PKG_VERSION"),
+        target.name,
+        sysroot,
+        args.target_python,
+        build.executable,
+        build.version,
+        mtime(&stdlib),
+        crate::python::sysconfigdata_mtimes(&stdlib),
+        mtime(&sysroot.join(crate::sysroot::MARKER)),
+        mtime(&sysroot.join("usr/include/features.h")),
+        tool(args.cc.as_deref(), format!("{}-gcc", target.triplet)),
+        tool(args.cxx.as_deref(), format!("{}-g++", target.triplet)),
+        target.qemu.and_then(|q| which::which(q).ok()),
+    ]);
+    let digest = sha2::Sha256::digest(key.to_string().as_bytes());
+    let hash: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    crate::cache::cache_dir()
+        .join("profiles")
+        .join(format!("{}-{hash}.json", target.name))
+}
+
+fn read_cached(path: &Path) -> Option<TargetProfile> {
+    serde_json::from_slice(&fs_err::read(path).ok()?).ok()
 }
 
 /// The target and its root directory, from `--target`, `--sysroot` and `--target-python`.
