@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use crate::build::pep517::BuildHost;
-use crate::crossenv::CrossEnv;
 use crate::crossenv::buildenv::BuildEnv;
+use crate::crossenv::{CrossEnv, ShimCall};
 use crate::python::BuildPython;
 
 /// Builds inside a cross env; build requirements go into build envs of the build Python.
@@ -29,14 +29,18 @@ impl BuildHost for CrossHost {
     }
 
     fn compiler_calls(&self, package: &str) -> usize {
-        self.env
-            .shim_calls(Some(package))
-            .map(|calls| {
-                calls
-                    .iter()
-                    .filter(|c| matches!(c.tool.as_str(), "cc" | "c++" | "gcc" | "g++"))
-                    .count()
-            })
-            .unwrap_or(0)
+        self.compiler_log(package).len()
+    }
+
+    fn compiler_seconds(&self, package: &str, skip: usize) -> f64 {
+        crate::crossenv::busy_seconds(self.compiler_log(package).iter().skip(skip))
+    }
+}
+
+impl CrossHost {
+    fn compiler_log(&self, package: &str) -> Vec<ShimCall> {
+        let mut calls = self.env.shim_calls(Some(package)).unwrap_or_default();
+        calls.retain(|c| matches!(c.tool.as_str(), "cc" | "c++" | "gcc" | "g++"));
+        calls
     }
 }

@@ -69,6 +69,9 @@ pub struct PackageReport {
     pub source: Option<Provenance>,
     pub backend: Option<String>,
     pub seconds: f64,
+    /// Of `seconds`, the wall-clock time inside the cross compiler (from the shim log).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compiler_seconds: Option<f64>,
     pub wheel: Option<PathBuf>,
     pub tags: Vec<String>,
     /// `passed`, `pure` (no binaries to check) or `failed`.
@@ -97,6 +100,7 @@ impl PackageReport {
             source: None,
             backend: None,
             seconds: 0.0,
+            compiler_seconds: None,
             wheel: None,
             tags: Vec::new(),
             audit: None,

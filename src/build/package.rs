@@ -555,6 +555,7 @@ impl<'a> Pipeline<'a> {
         let staging = scratch.path().join("final");
         fs_err::create_dir_all(&staging).map_err(|e| io("cannot create the staging dir", &e))?;
         let ran_compiler = self.host.compiler_calls(label) > calls_before;
+        report.compiler_seconds = Some(self.host.compiler_seconds(label, calls_before));
         let (wheel, tags, audit) = self
             .finish(&built.wheel, compiled, ran_compiler, &staging)
             .map_err(|mut f| {

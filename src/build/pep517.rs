@@ -27,6 +27,11 @@ pub trait BuildHost: Sync {
     /// How many compiler calls the shims have logged for `package` so far (compared before and
     /// after a build).
     fn compiler_calls(&self, package: &str) -> usize;
+    /// Wall-clock seconds spent inside the compiler for `package`, counting its calls after the
+    /// first `skip` (what a build's report shows as compiler time).
+    fn compiler_seconds(&self, _package: &str, _skip: usize) -> f64 {
+        0.0
+    }
 }
 
 /// `[build-system]` of a source tree (PEP 518, PEP 517).

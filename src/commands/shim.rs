@@ -87,8 +87,15 @@ pub fn run(args: ShimArgs) -> Result<ExitStatus> {
         cwd: cwd.clone(),
         exit: None,
         refused: None,
+        start: 0.0,
+        seconds: 0.0,
     };
+    let started = std::time::SystemTime::now();
     let result = shim(&cfg, &args.tool, &args.args, package.as_deref(), &cwd);
+    call.start = started
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    call.seconds = started.elapsed().map_or(0.0, |d| d.as_secs_f64());
     match &result {
         Ok(code) => call.exit = Some(*code),
         Err(Refused(flag, _)) => call.refused = Some(flag.clone()),

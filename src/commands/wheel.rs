@@ -19,6 +19,7 @@ use crate::target::TargetProfile;
 use crate::wheelhouse::Wheelhouse;
 
 pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+    let started = std::time::SystemTime::now();
     let requirements = read_requirements(&args)?;
     let settings = settings(&args, &requirements)?;
     let build_python = BuildPython::find()?;
@@ -32,7 +33,8 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     drop(reporter);
 
     if let Some(path) = &args.report {
-        write_report(path, &profile, &wheelhouse, &run)?;
+        let timing = Timing::measure(started, &host.env);
+        write_report(path, &profile, &wheelhouse, &run, &timing)?;
     }
     let reports = &run.packages;
     for report in reports.iter().filter(|r| r.failed()) {
@@ -109,12 +111,36 @@ fn settings(args: &WheelArgs, reqs: &Requirements) -> Result<Settings> {
     })
 }
 
+/// Where a run's time went: all of it, and the part inside the cross compiler (overlapping
+/// compiler calls counted once), from the env's shim log.
+struct Timing {
+    seconds: f64,
+    compiler_seconds: f64,
+}
+
+impl Timing {
+    fn measure(started: std::time::SystemTime, env: &CrossEnv) -> Timing {
+        let since = started
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let calls = env.shim_calls(None).unwrap_or_default();
+        let compiles = calls.iter().filter(|c| {
+            c.start >= since && matches!(c.tool.as_str(), "cc" | "c++" | "gcc" | "g++")
+        });
+        Timing {
+            seconds: started.elapsed().map_or(0.0, |d| d.as_secs_f64()),
+            compiler_seconds: crate::crossenv::busy_seconds(compiles),
+        }
+    }
+}
+
 /// `--report FILE`: the run as JSON.
 fn write_report(
     path: &Path,
     profile: &TargetProfile,
     wheelhouse: &Wheelhouse,
     run: &build::RunReport,
+    timing: &Timing,
 ) -> Result<()> {
     let skipped: Vec<_> = run
         .skipped
@@ -128,6 +154,8 @@ fn write_report(
         "python": profile.python.version,
         "wheelhouse": wheelhouse.dir(),
         "succeeded": !run.packages.iter().any(PackageReport::failed),
+        "seconds": timing.seconds,
+        "compiler_seconds": timing.compiler_seconds,
         "packages": run.packages,
         "skipped": skipped,
     });

@@ -82,6 +82,28 @@ pub struct ShimCall {
     pub exit: Option<i32>,
     /// The flag the shim refused, if it did.
     pub refused: Option<String>,
+    /// When the call started (seconds since the Unix epoch) and how long it took.
+    #[serde(default)]
+    pub start: f64,
+    #[serde(default)]
+    pub seconds: f64,
+}
+
+/// Wall-clock seconds covered by at least one of `calls` (overlapping calls counted once).
+pub fn busy_seconds<'a>(calls: impl IntoIterator<Item = &'a ShimCall>) -> f64 {
+    let mut spans: Vec<(f64, f64)> = calls
+        .into_iter()
+        .map(|c| (c.start, c.start + c.seconds))
+        .collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut total, mut end) = (0.0, f64::MIN);
+    for (s, e) in spans {
+        if e > end {
+            total += e - s.max(end);
+            end = e;
+        }
+    }
+    total
 }
 
 impl CrossEnv {
@@ -534,4 +556,34 @@ fn symlink_if_changed(to: &Path, link: &Path) -> Result<()> {
     std::os::unix::fs::symlink(to, &tmp)
         .and_then(|()| std::fs::rename(&tmp, link))
         .with_context(|| format!("cannot link `{}` to `{}`", link.display(), to.display()))
+}
+
+#[cfg(test)]
+mod busy_tests {
+    use super::*;
+
+    fn call(start: f64, seconds: f64) -> ShimCall {
+        ShimCall {
+            package: None,
+            tool: "cc".into(),
+            args: vec![],
+            cwd: PathBuf::new(),
+            exit: Some(0),
+            refused: None,
+            start,
+            seconds,
+        }
+    }
+
+    #[test]
+    fn overlapping_calls_count_once() {
+        let calls = [
+            call(10.0, 2.0),
+            call(11.0, 2.0),
+            call(20.0, 1.0),
+            call(20.2, 0.3),
+        ];
+        assert!((busy_seconds(&calls) - 4.0).abs() < 1e-9);
+        assert_eq!(busy_seconds(&[]), 0.0);
+    }
 }
