@@ -32,6 +32,7 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Build wheels for a target from requirements (PyPI names, files, sdists, source dirs).
     Wheel(WheelArgs),

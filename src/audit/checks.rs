@@ -17,7 +17,7 @@ pub(crate) struct Issue {
 
 impl Issue {
     /// A CPU-architecture finding restated for a wheel whose other binaries show runtime dispatch.
-    fn as_dispatch_note(self) -> Issue {
+    fn into_dispatch_note(self) -> Issue {
         Issue {
             what: format!("{} without a runtime CPU check", self.what),
             hint: "the wheel's other binaries are built for the target's CPU, so this code is most \
@@ -235,7 +235,7 @@ pub fn binary_findings(
                 if dispatched && issue.kind == FindingKind::ArmCpuArch {
                     notes.push(
                         issue
-                            .as_dispatch_note()
+                            .into_dispatch_note()
                             .into_finding(wheel, Some(&e.member)),
                     );
                 } else {

@@ -158,13 +158,13 @@ fn locate_root(args: &TargetArgs, build: &BuildPython) -> Result<(&'static Targe
         (None, Some(python)) => Some(root_of_python(&absolute(python)?)?),
         (None, None) => None,
     };
-    if let Some(root) = &given_root {
-        if !root.is_dir() {
-            return Err(with_hint(
-                anyhow::anyhow!("the target root `{}` does not exist", root.display()),
-                "give the directory that holds the target's usr/ (a Buildroot/Yocto SDK sysroot or an unpacked image)",
-            ));
-        }
+    if let Some(root) = &given_root
+        && !root.is_dir()
+    {
+        return Err(with_hint(
+            anyhow::anyhow!("the target root `{}` does not exist", root.display()),
+            "give the directory that holds the target's usr/ (a Buildroot/Yocto SDK sysroot or an unpacked image)",
+        ));
     }
     let target = match (args.target, &given_root) {
         (Some(t), _) => t.0,
@@ -480,10 +480,10 @@ fn apply_build_details(python: &mut TargetPython, stdlib: &Path) {
         );
         return;
     };
-    if let Some(v) = d.pointer("/language/version").and_then(|v| v.as_str()) {
-        if !python.version.starts_with(v) {
-            python.version = v.to_string();
-        }
+    if let Some(v) = d.pointer("/language/version").and_then(|v| v.as_str())
+        && !python.version.starts_with(v)
+    {
+        python.version = v.to_string();
     }
     if let Some(s) = d.pointer("/abi/extension_suffix").and_then(|v| v.as_str()) {
         python.ext_suffix = s.to_string();
