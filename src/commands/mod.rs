@@ -7,6 +7,7 @@ use crate::cli::{Cli, Command};
 
 pub mod env;
 pub mod inspect;
+pub mod progress;
 pub mod retag;
 pub mod run;
 pub mod shim;

@@ -1,10 +1,264 @@
-//! `pyx wheel`.
+//! `pyx wheel`: requirements → target profile → cross env → resolve/fetch → PEP 517 build → audit
+//! → retag → wheelhouse → report (DESIGN.md §1-8).
 
-use anyhow::{Result, bail};
+use std::path::Path;
+
+use anyhow::{Context, Result};
 
 use crate::ExitStatus;
+use crate::build::host::CrossHost;
+use crate::build::pep517::ConfigArgs;
+use crate::build::{self, PackageReport, Pipeline, Settings};
 use crate::cli::{GlobalArgs, WheelArgs};
+use crate::commands::progress;
+use crate::crossenv::CrossEnv;
+use crate::printer::with_hint;
+use crate::python::BuildPython;
+use crate::requirements::Requirements;
+use crate::target::TargetProfile;
+use crate::wheelhouse::Wheelhouse;
 
-pub fn run(_args: WheelArgs, _global: &GlobalArgs) -> Result<ExitStatus> {
-    bail!("`pyx wheel` is not built yet")
+pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+    let requirements = read_requirements(&args)?;
+    let settings = settings(&args, &requirements)?;
+    let build_python = BuildPython::find()?;
+    let profile = TargetProfile::resolve(&args.target, &build_python)?;
+    let env = CrossEnv::cached(&profile, &build_python, None)?;
+    let host = CrossHost { env, build_python };
+    let wheelhouse = Wheelhouse::open(&args.wheel_dir)?;
+    let reporter = progress::reporter(global);
+    let pipeline = Pipeline::new(settings, &profile, &host, &wheelhouse, reporter.as_ref())?;
+    let run = build::run(&pipeline, &requirements)?;
+    drop(reporter);
+
+    if let Some(path) = &args.report {
+        write_report(path, &profile, &wheelhouse, &run)?;
+    }
+    let reports = &run.packages;
+    for report in reports.iter().filter(|r| r.failed()) {
+        eprint!("{}", render_failure(report));
+    }
+    if !global.quiet {
+        eprint!("{}", summary_table(reports));
+    }
+    for wheel in reports.iter().filter_map(|r| r.wheel.as_ref()) {
+        println!("{}", wheel.display());
+    }
+    Ok(if reports.iter().any(PackageReport::failed) {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Requirements from the command line and `-r`/`-c` files, with the index flags merged in.
+fn read_requirements(args: &WheelArgs) -> Result<Requirements> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let mut reqs = Requirements::default();
+    for file in &args.requirement_files {
+        reqs.add_file(file)?;
+    }
+    for file in &args.constraint_files {
+        reqs.add_constraints_file(file)?;
+    }
+    for text in &args.requirements {
+        reqs.add_arg(text, &cwd)?;
+    }
+    if reqs.requirements.is_empty() {
+        return Err(with_hint(
+            anyhow::anyhow!("nothing to build: no requirements given"),
+            "name packages (`pyx wheel numpy msgpack --target armv7l`) or a file (`-r requirements.txt`)",
+        ));
+    }
+    let index = &mut reqs.index;
+    if args.index_url.is_some() {
+        index.index_url.clone_from(&args.index_url);
+    }
+    index
+        .extra_index_urls
+        .extend(args.extra_index_url.iter().cloned());
+    index.find_links.extend(args.find_links.iter().cloned());
+    index.no_index |= args.no_index;
+    index.pre |= args.pre;
+    for value in &args.no_binary {
+        index.no_binary.add(value).map_err(anyhow::Error::msg)?;
+    }
+    for value in &args.only_binary {
+        index.only_binary.add(value).map_err(anyhow::Error::msg)?;
+    }
+    Ok(reqs)
+}
+
+fn settings(args: &WheelArgs, reqs: &Requirements) -> Result<Settings> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let config = ConfigArgs::parse(&args.config_settings).map_err(|e| {
+        with_hint(
+            anyhow::anyhow!(e),
+            "write `-C key=value` or `-C package:key=value`",
+        )
+    })?;
+    Ok(Settings {
+        jobs: args.jobs.unwrap_or(cores).max(1),
+        cores,
+        keep_going: args.keep_going,
+        no_cache: args.no_cache,
+        manylinux: args.manylinux,
+        allow_pure_fallback: args.allow_pure_fallback,
+        config,
+        index: reqs.index.clone(),
+    })
+}
+
+/// `--report FILE`: the run as JSON.
+fn write_report(
+    path: &Path,
+    profile: &TargetProfile,
+    wheelhouse: &Wheelhouse,
+    run: &build::RunReport,
+) -> Result<()> {
+    let skipped: Vec<_> = run
+        .skipped
+        .iter()
+        .map(
+            |(requirement, origin)| serde_json::json!({"requirement": requirement, "from": origin}),
+        )
+        .collect();
+    let json = serde_json::json!({
+        "target": profile.target,
+        "python": profile.python.version,
+        "wheelhouse": wheelhouse.dir(),
+        "succeeded": !run.packages.iter().any(PackageReport::failed),
+        "packages": run.packages,
+        "skipped": skipped,
+    });
+    let text = serde_json::to_string_pretty(&json)? + "\n";
+    fs_err::write(path, text)
+        .with_context(|| format!("cannot write the report `{}`", path.display()))
+}
+
+/// A failed package: what, where the log is, its last lines, and a hint.
+fn render_failure(report: &PackageReport) -> String {
+    let version = report
+        .version
+        .as_deref()
+        .map(|v| format!(" {v}"))
+        .unwrap_or_default();
+    let mut out = format!("error: `{}`{version} failed\n", report.name);
+    if let Some(e) = &report.error {
+        out.push_str(&format!("  Caused by: {e}\n"));
+    }
+    if let Some(log) = &report.log {
+        out.push_str(&format!("  log: {}\n", log.display()));
+    }
+    for line in &report.log_tail {
+        out.push_str(&format!("  | {line}\n"));
+    }
+    if let Some(h) = &report.hint {
+        out.push_str(&format!("  hint: {h}\n"));
+    }
+    out
+}
+
+/// The table printed at the end: one row per package.
+pub fn summary_table(reports: &[PackageReport]) -> String {
+    let rows: Vec<[String; 5]> = reports
+        .iter()
+        .map(|r| {
+            let result = match (&r.error, &r.wheel) {
+                (Some(_), _) => "FAILED".to_string(),
+                (None, Some(w)) => w
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                (None, None) => String::new(),
+            };
+            [
+                r.name.clone(),
+                r.version.clone().unwrap_or_default(),
+                r.source.map(|s| s.as_str()).unwrap_or("-").to_string(),
+                format!("{:.1}s", r.seconds),
+                result,
+            ]
+        })
+        .collect();
+    let header = ["package", "version", "source", "time", "wheel"].map(String::from);
+    let mut widths = [0usize; 5];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    let failed = reports.iter().filter(|r| r.failed()).count();
+    out.push_str(&format!(
+        "{} package(s): {} ok, {failed} failed\n",
+        reports.len(),
+        reports.len() - failed
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::Provenance;
+
+    fn row(
+        name: &str,
+        source: Provenance,
+        wheel: Option<&str>,
+        error: Option<&str>,
+    ) -> PackageReport {
+        let mut r = PackageReport::new(name, "the command line");
+        r.version = Some("1.0".into());
+        r.source = Some(source);
+        r.seconds = 1.25;
+        r.wheel = wheel.map(|w| format!("wh/{w}").into());
+        r.error = error.map(str::to_string);
+        r
+    }
+
+    #[test]
+    fn summary_and_failure_rendering() {
+        let mut failed = row(
+            "bad",
+            Provenance::Built,
+            None,
+            Some("`build_wheel` of `bad` failed: SystemExit: 1"),
+        );
+        failed.log = Some("/cache/logs/armv7l/bad-1.0.log".into());
+        failed.log_tail = vec!["x.c:1:10: fatal error: ffi.h: No such file or directory".into()];
+        failed.hint = Some("the sysroot lacks `ffi.h`".into());
+        let reports = [
+            row(
+                "six",
+                Provenance::Reused,
+                Some("six-1.0-py3-none-any.whl"),
+                None,
+            ),
+            failed.clone(),
+        ];
+        insta::assert_snapshot!(summary_table(&reports), @r"
+        package  version  source  time  wheel
+        six      1.0      reused  1.2s  six-1.0-py3-none-any.whl
+        bad      1.0      built   1.2s  FAILED
+        2 package(s): 1 ok, 1 failed
+        ");
+        insta::assert_snapshot!(render_failure(&failed), @r"
+        error: `bad` 1.0 failed
+          Caused by: `build_wheel` of `bad` failed: SystemExit: 1
+          log: /cache/logs/armv7l/bad-1.0.log
+          | x.c:1:10: fatal error: ffi.h: No such file or directory
+          hint: the sysroot lacks `ffi.h`
+        ");
+    }
 }

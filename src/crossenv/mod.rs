@@ -1,1 +1,533 @@
-//! See DESIGN.md.
+//! The cross env (DESIGN.md §3): a venv of the build machine's Python in which that interpreter
+//! answers like the target's, with compiler shims, a meson cross file and a CMake toolchain file.
+//!
+//! Layout of `<env>`: `pyvenv.cfg`; `bin/` (python links and shim wrappers);
+//! `lib/pythonX.Y/site-packages/_pyx_cross.{pth,py}` (the startup patch); `pyx/` (env.json,
+//! patch.json, shim.json, cross.ini, toolchain.cmake, the patched sysconfig data, shim-log.jsonl).
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use crate::env_vars;
+use crate::printer::with_hint;
+use crate::python::{BuildPython, major_minor};
+use crate::target::TargetProfile;
+
+pub mod buildenv;
+pub mod cmake;
+pub mod meson;
+pub mod shims;
+pub mod sysconfig;
+pub mod toolchain;
+
+use buildenv::BuildEnv;
+use shims::ShimConfig;
+
+/// What a cross env was made from, stored in `<env>/pyx/env.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnvRecord {
+    pub pyx_version: String,
+    pub profile: TargetProfile,
+    pub build_python: EnvBuildPython,
+    /// Site-packages of the build env made importable when `PYX_BUILD_SITE` is not set.
+    pub build_site: Option<PathBuf>,
+}
+
+/// The parts of the build Python a cross env depends on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnvBuildPython {
+    pub executable: PathBuf,
+    pub version: String,
+    pub base_prefix: PathBuf,
+    pub include: PathBuf,
+    pub platinclude: PathBuf,
+    pub multiarch: Option<String>,
+}
+
+impl From<&BuildPython> for EnvBuildPython {
+    fn from(b: &BuildPython) -> Self {
+        EnvBuildPython {
+            executable: b.executable.clone(),
+            version: b.version.clone(),
+            base_prefix: b.base_prefix.clone(),
+            include: b.include.clone(),
+            platinclude: b.platinclude.clone(),
+            multiarch: b.multiarch.clone(),
+        }
+    }
+}
+
+/// A cross env on disk.
+#[derive(Debug, Clone)]
+pub struct CrossEnv {
+    pub dir: PathBuf,
+    pub record: EnvRecord,
+}
+
+/// One line of the shim log: a shim call while building `package`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShimCall {
+    pub package: Option<String>,
+    pub tool: String,
+    pub args: Vec<String>,
+    pub cwd: PathBuf,
+    /// Exit code of the real tool; `None` when refused or killed by a signal.
+    pub exit: Option<i32>,
+    /// The flag the shim refused, if it did.
+    pub refused: Option<String>,
+}
+
+impl CrossEnv {
+    /// Create (or refresh) a cross env for `profile` in `dir`, with the build Python on PATH.
+    pub fn create(dir: &Path, profile: &TargetProfile) -> Result<CrossEnv> {
+        let build = BuildPython::find()?;
+        CrossEnv::create_with(dir, profile, &build, None)
+    }
+
+    /// Create (or refresh) a cross env; every file is written only if its content changed.
+    pub fn create_with(
+        dir: &Path,
+        profile: &TargetProfile,
+        build: &BuildPython,
+        build_env: Option<&BuildEnv>,
+    ) -> Result<CrossEnv> {
+        let target_mm = major_minor(&profile.python.version);
+        if build.major_minor() != target_mm {
+            return Err(with_hint(
+                anyhow::anyhow!(
+                    "the build Python `{}` is {}, but the target's Python is {}",
+                    build.executable.display(),
+                    build.version,
+                    profile.python.version
+                ),
+                format!(
+                    "a cross env needs the same major.minor on both sides: point {} at a Python {target_mm}",
+                    env_vars::PYX_BUILD_PYTHON
+                ),
+            ));
+        }
+        fs_err::create_dir_all(dir)?;
+        let dir = fs_err::canonicalize(dir)?;
+        let previous = CrossEnv::open(&dir).ok();
+        let record = EnvRecord {
+            pyx_version: env!("CARGO_PKG_VERSION").to_string(),
+            profile: profile.clone(),
+            build_python: build.into(),
+            build_site: build_env
+                .map(|b| b.site_packages.clone())
+                .or_else(|| previous.and_then(|p| p.record.build_site)),
+        };
+        let env = CrossEnv { dir, record };
+        env.write_files()
+            .with_context(|| format!("cannot write the cross env `{}`", env.dir.display()))?;
+        Ok(env)
+    }
+
+    /// The cross env pyx keeps in its cache for this profile (for `pyx run` and `pyx wheel`),
+    /// refreshed on every call; keyed by target, sysroot and compilers.
+    pub fn cached(
+        profile: &TargetProfile,
+        build: &BuildPython,
+        build_env: Option<&BuildEnv>,
+    ) -> Result<CrossEnv> {
+        let key = serde_json::json!([
+            profile.target,
+            profile.sysroot,
+            profile.python.executable,
+            profile.toolchain.cc,
+            profile.toolchain.cxx,
+            build.executable,
+        ]);
+        let digest = sha2::Sha256::digest(key.to_string().as_bytes());
+        let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        let dir = crate::cache::cache_dir()
+            .join("envs")
+            .join(format!("{}-{hash}", profile.target));
+        CrossEnv::create_with(&dir, profile, build, build_env)
+    }
+
+    /// Open an existing cross env.
+    pub fn open(dir: &Path) -> Result<CrossEnv> {
+        let path = dir.join("pyx").join("env.json");
+        let text = fs_err::read_to_string(&path).map_err(|e| {
+            with_hint(
+                anyhow::Error::new(e)
+                    .context(format!("`{}` is not a pyx cross env", dir.display())),
+                "create one with `pyx env create DIR --target TARGET`",
+            )
+        })?;
+        let record: EnvRecord = serde_json::from_str(&text)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        Ok(CrossEnv {
+            dir: dir.to_path_buf(),
+            record,
+        })
+    }
+
+    pub fn profile(&self) -> &TargetProfile {
+        &self.record.profile
+    }
+
+    pub fn bin(&self) -> PathBuf {
+        self.dir.join("bin")
+    }
+
+    /// The env's `python`: the build interpreter answering like the target's.
+    pub fn python(&self) -> PathBuf {
+        self.bin().join("python")
+    }
+
+    fn pyx_dir(&self) -> PathBuf {
+        self.dir.join("pyx")
+    }
+
+    pub fn meson_cross_file(&self) -> PathBuf {
+        self.pyx_dir().join("cross.ini")
+    }
+
+    pub fn cmake_toolchain_file(&self) -> PathBuf {
+        self.pyx_dir().join("toolchain.cmake")
+    }
+
+    /// JSON lines, one per shim call.
+    pub fn shim_log(&self) -> PathBuf {
+        self.pyx_dir().join("shim-log.jsonl")
+    }
+
+    /// Directory holding only the patched sysconfig data (put on `PYTHONPATH`).
+    pub fn sysconfig_dir(&self) -> PathBuf {
+        self.pyx_dir().join("sysconfig")
+    }
+
+    pub fn site_packages(&self) -> PathBuf {
+        self.dir
+            .join("lib")
+            .join(format!(
+                "python{}",
+                major_minor(&self.record.build_python.version)
+            ))
+            .join("site-packages")
+    }
+
+    /// `PKG_CONFIG_LIBDIR` for the target: the sysroot's pkg-config directories.
+    pub fn pkg_config_libdir(&self) -> String {
+        let sysroot = &self.profile().sysroot;
+        let multiarch = &self.profile().python.multiarch;
+        [
+            format!("usr/lib/{multiarch}/pkgconfig"),
+            "usr/lib/pkgconfig".into(),
+            "usr/share/pkgconfig".into(),
+        ]
+        .iter()
+        .map(|p| sysroot.join(p).display().to_string())
+        .collect::<Vec<_>>()
+        .join(":")
+    }
+
+    /// The shim calls logged while building `package` (all calls when `None`).
+    pub fn shim_calls(&self, package: Option<&str>) -> Result<Vec<ShimCall>> {
+        let file = match fs_err::File::open(self.shim_log()) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut calls = Vec::new();
+        for line in std::io::BufReader::new(file).lines() {
+            let line = line?;
+            let Ok(call) = serde_json::from_str::<ShimCall>(&line) else {
+                continue;
+            };
+            if package.is_none() || call.package.as_deref() == package {
+                calls.push(call);
+            }
+        }
+        Ok(calls)
+    }
+
+    /// Environment variables a process inside the env gets (besides PATH).
+    pub fn environ(&self, build_env: Option<&BuildEnv>) -> BTreeMap<String, String> {
+        let profile = self.profile();
+        let bin = self.bin();
+        let tool = |name: &str| bin.join(name).display().to_string();
+        let mut vars = self.tool_environ();
+        vars.insert("VIRTUAL_ENV".into(), self.dir.display().to_string());
+        vars.insert(
+            env_vars::PYX_CROSS_ENV.into(),
+            self.dir.display().to_string(),
+        );
+        vars.insert(
+            "_PYTHON_HOST_PLATFORM".into(),
+            profile.target().sysconfig_platform(),
+        );
+        vars.insert(
+            "_PYTHON_SYSCONFIGDATA_NAME".into(),
+            profile.python.sysconfigdata_name.clone(),
+        );
+        vars.insert(
+            "CMAKE_TOOLCHAIN_FILE".into(),
+            self.cmake_toolchain_file().display().to_string(),
+        );
+        vars.insert("PKG_CONFIG".into(), tool("pkg-config"));
+        vars.insert(
+            env_vars::PYX_MESON_CROSS_FILE.into(),
+            self.meson_cross_file().display().to_string(),
+        );
+        if let Some(be) = build_env {
+            vars.insert(
+                env_vars::PYX_BUILD_SITE.into(),
+                be.site_packages.display().to_string(),
+            );
+        }
+        vars
+    }
+
+    /// The compiler and pkg-config variables, also applied by the startup patch.
+    fn tool_environ(&self) -> BTreeMap<String, String> {
+        let bin = self.bin();
+        let tool = |name: &str| bin.join(name).display().to_string();
+        let mut vars = BTreeMap::new();
+        for (var, name) in [
+            ("CC", "cc"),
+            ("CXX", "c++"),
+            ("AR", "ar"),
+            ("RANLIB", "ranlib"),
+            ("STRIP", "strip"),
+            ("LD", "ld"),
+            ("READELF", "readelf"),
+        ] {
+            vars.insert(var.to_string(), tool(name));
+        }
+        vars.insert("CPP".into(), format!("{} -E", tool("cc")));
+        vars.insert("PKG_CONFIG_LIBDIR".into(), self.pkg_config_libdir());
+        vars.insert(
+            "PKG_CONFIG_SYSROOT_DIR".into(),
+            self.profile().sysroot.display().to_string(),
+        );
+        vars
+    }
+
+    /// A command running `program` inside the env: the env's bin first on PATH, then the build
+    /// env's; target values in the environment; the build env's packages importable.
+    pub fn command(&self, program: impl AsRef<OsStr>, build_env: Option<&BuildEnv>) -> Command {
+        let mut cmd = Command::new(program);
+        let mut path = vec![self.bin()];
+        match build_env {
+            Some(be) => path.push(be.bin.clone()),
+            None => path.extend(self.default_build_bin()),
+        }
+        if let Some(old) = std::env::var_os(env_vars::PATH) {
+            path.extend(std::env::split_paths(&old));
+        }
+        cmd.env(
+            env_vars::PATH,
+            std::env::join_paths(path).unwrap_or_default(),
+        );
+        let mut pythonpath = vec![self.sysconfig_dir()];
+        if let Some(old) = std::env::var_os("PYTHONPATH") {
+            pythonpath.extend(std::env::split_paths(&old));
+        }
+        cmd.env(
+            "PYTHONPATH",
+            std::env::join_paths(pythonpath).unwrap_or_default(),
+        );
+        cmd.env_remove("PYTHONHOME");
+        cmd.env_remove("PKG_CONFIG_PATH");
+        cmd.envs(self.environ(build_env));
+        cmd
+    }
+
+    /// The `bin` of the build env recorded at creation (`<build env>/lib/pythonX.Y/site-packages`).
+    fn default_build_bin(&self) -> Option<PathBuf> {
+        let site = self.record.build_site.as_deref()?;
+        Some(site.parent()?.parent()?.parent()?.join("bin"))
+    }
+
+    fn write_files(&self) -> Result<()> {
+        let profile = self.profile();
+        let target = profile.target();
+        let build = &self.record.build_python;
+        let bin = self.bin();
+        let pyx_dir = self.pyx_dir();
+        fs_err::create_dir_all(&bin)?;
+        fs_err::create_dir_all(self.sysconfig_dir())?;
+        fs_err::create_dir_all(self.site_packages())?;
+
+        let home = build
+            .executable
+            .parent()
+            .context("the build Python has no directory")?;
+        write_if_changed(
+            &self.dir.join("pyvenv.cfg"),
+            &format!(
+                "home = {}\ninclude-system-site-packages = false\nversion = {}\nexecutable = {}\n\
+                 pyx-target = {}\n",
+                home.display(),
+                build.version,
+                build.executable.display(),
+                target.name
+            ),
+        )?;
+        let mm = major_minor(&build.version);
+        for name in [
+            "python".to_string(),
+            "python3".into(),
+            format!("python{mm}"),
+        ] {
+            symlink_if_changed(&build.executable, &bin.join(name))?;
+        }
+
+        let sysconfigdata = self
+            .sysconfig_dir()
+            .join(format!("{}.py", profile.python.sysconfigdata_name));
+        write_if_changed(&sysconfigdata, &sysconfig::render(profile, &bin))?;
+
+        let site = self.site_packages();
+        write_if_changed(&site.join("_pyx_cross.pth"), "import _pyx_cross\n")?;
+        write_if_changed(
+            &site.join("_pyx_cross.py"),
+            include_str!("../../shims/cross_patch.py"),
+        )?;
+        let relocated_prefix = format!(
+            "{}{}",
+            profile.sysroot.display(),
+            profile.python.prefix.trim_end_matches('/')
+        );
+        let patch = serde_json::json!({
+            "platform": target.sysconfig_platform(),
+            "machine": target.name,
+            "multiarch": profile.python.multiarch,
+            "glibc": profile.glibc,
+            "sysconfigdata_name": profile.python.sysconfigdata_name,
+            "sysconfig_dir": self.sysconfig_dir(),
+            "extension_suffixes": [profile.python.ext_suffix, ".abi3.so", ".so"],
+            "config_vars": {
+                "installed_base": relocated_prefix,
+                "installed_platbase": relocated_prefix,
+            },
+            "environ": self.tool_environ(),
+            "build_site": self.record.build_site,
+        });
+        write_if_changed(
+            &pyx_dir.join("patch.json"),
+            &serde_json::to_string_pretty(&patch)?,
+        )?;
+
+        let shim_config = self.shim_config();
+        write_if_changed(
+            &pyx_dir.join("shim.json"),
+            &serde_json::to_string_pretty(&shim_config)?,
+        )?;
+        let pyx = std::env::current_exe().context("cannot find the pyx executable")?;
+        for tool in shims::SHIM_TOOLS {
+            let script = shims::wrapper_script(&pyx, &self.dir, tool);
+            write_if_changed_mode(&bin.join(tool), &script, 0o755)?;
+        }
+        write_if_changed(
+            &self.meson_cross_file(),
+            &meson::render(profile, &bin, &self.pkg_config_libdir()),
+        )?;
+        write_if_changed(
+            &self.cmake_toolchain_file(),
+            &cmake::render(profile, &bin, &self.pkg_config_libdir()),
+        )?;
+        write_if_changed(
+            &pyx_dir.join("env.json"),
+            &serde_json::to_string_pretty(&self.record)?,
+        )?;
+        Ok(())
+    }
+
+    fn shim_config(&self) -> ShimConfig {
+        let profile = self.profile();
+        let target = profile.target();
+        let build = &self.record.build_python;
+        let tc = &profile.toolchain;
+        let mut host_dirs: Vec<PathBuf> = [
+            "/usr/include",
+            "/usr/local/include",
+            "/usr/local/lib",
+            "/usr/lib",
+            "/usr/lib64",
+            "/lib",
+            "/lib64",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        for sub in ["include", "lib", "lib64"] {
+            let dir = build.base_prefix.join(sub);
+            if !host_dirs.iter().any(|d| dir.starts_with(d)) {
+                host_dirs.push(dir);
+            }
+        }
+        let target_include = profile.python.include_dir.clone();
+        let mut include_rewrites = vec![(shims::normalize(&build.include), target_include.clone())];
+        if build.platinclude != build.include {
+            include_rewrites.push((shims::normalize(&build.platinclude), target_include));
+        }
+        let bin = self.bin();
+        let resolve = |cmd: &[String]| shims::resolve_program(cmd, &bin);
+        let tools = [
+            ("cc", &tc.cc),
+            ("c++", &tc.cxx),
+            ("ar", &tc.ar),
+            ("ranlib", &tc.ranlib),
+            ("strip", &tc.strip),
+            ("ld", &tc.ld),
+            ("readelf", &tc.readelf),
+            ("pkg-config", &vec!["pkg-config".to_string()]),
+        ]
+        .into_iter()
+        .map(|(name, cmd)| (name.to_string(), resolve(cmd)))
+        .collect();
+        ShimConfig {
+            target: target.name.to_string(),
+            sysroot: profile.sysroot.clone(),
+            tools,
+            include_rewrites,
+            host_dirs,
+            pkg_config_libdir: self.pkg_config_libdir(),
+            log: self.shim_log(),
+        }
+    }
+}
+
+/// Write `content` to `path` unless it already holds exactly that; true when written.
+pub fn write_if_changed(path: &Path, content: &str) -> Result<bool> {
+    write_if_changed_mode(path, content, 0o644)
+}
+
+/// [`write_if_changed`] with the file's permissions set before it appears (atomic rename).
+pub fn write_if_changed_mode(path: &Path, content: &str, mode: u32) -> Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    let same_mode = || fs_err::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o777 == mode);
+    if fs_err::read(path).is_ok_and(|old| old == content.as_bytes()) && same_mode() {
+        return Ok(false);
+    }
+    let dir = path.parent().context("a file path has a parent")?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, content.as_bytes())?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(true)
+}
+
+fn symlink_if_changed(to: &Path, link: &Path) -> Result<()> {
+    if fs_err::read_link(link).is_ok_and(|old| old == to) {
+        return Ok(());
+    }
+    let tmp = link.with_extension(format!("pyx-tmp-{}", std::process::id()));
+    let _ = fs_err::remove_file(&tmp);
+    std::os::unix::fs::symlink(to, &tmp)
+        .and_then(|()| std::fs::rename(&tmp, link))
+        .with_context(|| format!("cannot link `{}` to `{}`", link.display(), to.display()))
+}

@@ -6,23 +6,46 @@ use std::path::PathBuf;
 use crate::cache::cache_dir;
 use crate::target::Target;
 
+pub mod debian;
+
+pub use debian::{DebianSysroot, SysrootInfo};
+
 /// The Python version of pyx's Debian sysroots (Debian 12 ships 3.11).
 pub const DEFAULT_PYTHON: &str = "3.11";
 
 /// Written last into a provisioned sysroot; a root without it is incomplete.
 pub const MARKER: &str = ".pyx-sysroot.json";
 
+/// Where the cached sysroots live.
+pub fn sysroots_dir() -> PathBuf {
+    cache_dir().join("sysroots")
+}
+
 /// Where pyx keeps the Debian sysroot of `target` for Python `python` (`3.11`).
 pub fn cached_path(target: &Target, python: &str) -> Option<PathBuf> {
     let arch = target.debian_arch?;
-    Some(
-        cache_dir()
-            .join("sysroots")
-            .join(format!("{arch}-python{python}")),
-    )
+    Some(sysroots_dir().join(format!("{arch}-python{python}")))
 }
 
 /// The cached sysroot of `target` for the default Python, if one is complete.
 pub fn find_cached(target: &Target) -> Option<PathBuf> {
     cached_path(target, DEFAULT_PYTHON).filter(|p| p.join(MARKER).is_file())
+}
+
+/// Every complete sysroot in the cache, with what it records about itself.
+pub fn list_cached() -> Vec<(PathBuf, SysrootInfo)> {
+    let Ok(entries) = fs_err::read_dir(sysroots_dir()) else {
+        return Vec::new();
+    };
+    let mut roots: Vec<(PathBuf, SysrootInfo)> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .filter_map(|p| SysrootInfo::read(&p).map(|info| (p, info)))
+        .collect();
+    roots.sort_by(|a, b| a.0.cmp(&b.0));
+    roots
 }

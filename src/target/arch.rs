@@ -240,7 +240,7 @@ pub static TARGETS: &[Target] = &[
         cmake_processor: "armv5tel",
         long_double: "IEEE_DOUBLE_LE",
         qemu: Some("qemu-arm"),
-        qemu_args: &[],
+        qemu_args: &["-cpu", "arm926"],
         gcc_package: "gcc-arm-linux-gnueabi",
         aliases: &["armel", "arm-linux-gnueabi", "armv5te", "armv5"],
     },

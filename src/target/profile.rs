@@ -1,10 +1,15 @@
 //! The target profile (DESIGN.md §2): everything known about one concrete target, computed once
 //! from the target table, the sysroot, the target's sysconfig data and the probed toolchain.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::cli::TargetArgs;
+use crate::printer::with_hint;
+use crate::python::{BuildPython, major_minor};
+use crate::sysroot::DebianSysroot;
 use crate::target::Target;
 
 /// Everything known about the target a build is for.
@@ -16,6 +21,9 @@ pub struct TargetProfile {
     pub sysroot: PathBuf,
     pub python: TargetPython,
     pub toolchain: Toolchain,
+    /// The sysroot's glibc version (`2.36`, from `features.h`); `None` for another libc.
+    #[serde(default)]
+    pub glibc: Option<String>,
 }
 
 impl TargetProfile {
@@ -23,6 +31,131 @@ impl TargetProfile {
     pub fn target(&self) -> &'static Target {
         Target::lookup(&self.target).expect("a profile is only made for a known target")
     }
+
+    /// Make the profile from the command line: the target root (given, derived from
+    /// `--target-python`, or pyx's Debian sysroot, provisioned on first use), the target's
+    /// Python read from its sysconfig data, and the toolchain proven by a probe compile.
+    pub fn resolve(args: &TargetArgs, build: &BuildPython) -> Result<TargetProfile> {
+        let (target, sysroot) = locate_root(args, build)?;
+        let python = TargetPython::read(&sysroot, args.target_python.as_deref(), build)?;
+        if major_minor(&python.version) != build.major_minor() {
+            return Err(with_hint(
+                ProfileError::VersionMismatch {
+                    target: python.version.clone(),
+                    build: build.version.clone(),
+                    build_exe: build.executable.clone(),
+                },
+                format!(
+                    "run pyx with a build Python {} (set {}), or use a target root with Python {}",
+                    major_minor(&python.version),
+                    crate::env_vars::PYX_BUILD_PYTHON,
+                    build.major_minor()
+                ),
+            ));
+        }
+        if python.multiarch != target.multiarch {
+            tracing::warn!(
+                "the target Python's MULTIARCH is `{}`, the table says `{}` for {target}; \
+                 extension modules get the target Python's suffix `{}`",
+                python.multiarch,
+                target.multiarch,
+                python.ext_suffix
+            );
+        }
+        let toolchain = crate::crossenv::toolchain::resolve(
+            target,
+            args.cc.as_deref(),
+            args.cxx.as_deref(),
+            &sysroot,
+        )?;
+        Ok(TargetProfile {
+            target: target.name.to_string(),
+            glibc: read_glibc_version(&sysroot),
+            sysroot,
+            python,
+            toolchain,
+        })
+    }
+}
+
+/// The target and its root directory, from `--target`, `--sysroot` and `--target-python`.
+fn locate_root(args: &TargetArgs, build: &BuildPython) -> Result<(&'static Target, PathBuf)> {
+    let given_root = match (&args.sysroot, &args.target_python) {
+        (Some(root), _) => Some(absolute(root)?),
+        (None, Some(python)) => Some(root_of_python(&absolute(python)?)?),
+        (None, None) => None,
+    };
+    if let Some(root) = &given_root {
+        if !root.is_dir() {
+            return Err(with_hint(
+                anyhow::anyhow!("the target root `{}` does not exist", root.display()),
+                "give the directory that holds the target's usr/ (a Buildroot/Yocto SDK sysroot or an unpacked image)",
+            ));
+        }
+    }
+    let target = match (args.target, &given_root) {
+        (Some(t), _) => t.0,
+        (None, Some(root)) => {
+            let python = TargetPython::read(root, args.target_python.as_deref(), build)?;
+            infer_target(&python).ok_or_else(|| {
+                with_hint(
+                    anyhow::anyhow!(
+                        "cannot tell the target from the root's MULTIARCH `{}`",
+                        python.multiarch
+                    ),
+                    "name it with --target (`pyx targets` lists them)",
+                )
+            })?
+        }
+        (None, None) => {
+            return Err(with_hint(
+                ProfileError::NoTarget,
+                "name one with --target armv7l (or aarch64, i686, ...; `pyx targets` lists them)",
+            ));
+        }
+    };
+    let root = match given_root {
+        Some(root) => root,
+        None => DebianSysroot {
+            target,
+            python: build.major_minor(),
+            with: &[],
+        }
+        .ensure(false)?,
+    };
+    Ok((target, root))
+}
+
+/// The table row whose multiarch matches the target Python's (the first, e.g. armv7l for armhf).
+fn infer_target(python: &TargetPython) -> Option<&'static Target> {
+    crate::target::TARGETS
+        .iter()
+        .find(|t| t.multiarch == python.multiarch)
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    Ok(std::path::absolute(path)?)
+}
+
+/// `<root>/usr/bin/python3.11` or `<root>/bin/python3` → `<root>`.
+fn root_of_python(python: &Path) -> Result<PathBuf> {
+    let bin = python.parent().filter(|p| p.ends_with("bin"));
+    let root = bin.and_then(|bin| {
+        let up = bin.parent()?;
+        Some(if up.ends_with("usr") {
+            up.parent()?.to_path_buf()
+        } else {
+            up.to_path_buf()
+        })
+    });
+    root.ok_or_else(|| {
+        with_hint(
+            ProfileError::PythonOutsideRoot {
+                path: python.to_path_buf(),
+            },
+            "give the target root itself with --sysroot DIR",
+        )
+    })
 }
 
 /// The target's Python as its own sysconfig data describes it (read, never run).
@@ -56,6 +189,243 @@ pub struct TargetPython {
     pub config_vars: serde_json::Map<String, serde_json::Value>,
 }
 
+impl TargetPython {
+    /// Read the target's Python from its root: `build-details.json` (PEP 739) when present, and
+    /// the `_sysconfigdata_*.py` of the build Python's major.minor, parsed without running it.
+    pub fn read(
+        root: &Path,
+        executable: Option<&Path>,
+        build: &BuildPython,
+    ) -> Result<TargetPython> {
+        let want = build.major_minor();
+        let stdlib = ["usr/lib", "lib", "usr/local/lib"]
+            .iter()
+            .map(|d| root.join(d).join(format!("python{want}")))
+            .find(|d| d.is_dir())
+            .or_else(|| find_any_stdlib(root))
+            .ok_or_else(|| {
+                with_hint(
+                    ProfileError::NoPython {
+                        root: root.to_path_buf(),
+                    },
+                    "for a Debian target let pyx provision the root (omit --sysroot), or add the \
+                     target's python3 and libpython3-dev to your image",
+                )
+            })?;
+        let data_path = pick_sysconfigdata(&stdlib, root, want)?;
+        let vars = read_sysconfigdata(&data_path, build)?;
+        let var = |k: &str| {
+            vars.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let prefix = match var("prefix") {
+            p if p.is_empty() => "/usr".to_string(),
+            p => p,
+        };
+        let relocate = |p: String| -> PathBuf {
+            let p = if p.is_empty() { prefix.clone() } else { p };
+            root.join(p.trim_start_matches('/'))
+        };
+        let mut python = TargetPython {
+            executable: PathBuf::new(),
+            version: read_patchlevel(&relocate(var("INCLUDEPY"))).unwrap_or_else(|| var("VERSION")),
+            abiflags: var("ABIFLAGS"),
+            soabi: var("SOABI"),
+            ext_suffix: var("EXT_SUFFIX"),
+            multiarch: var("MULTIARCH"),
+            sysconfigdata_name: data_path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+            sysconfigdata_path: data_path.clone(),
+            include_dir: relocate(var("INCLUDEPY")),
+            stdlib_dir: stdlib.clone(),
+            libdir: relocate(var("LIBDIR")),
+            prefix,
+            config_vars: vars,
+        };
+        apply_build_details(&mut python, &stdlib);
+        python.executable = match executable {
+            Some(exe) => exe.to_path_buf(),
+            None => {
+                let version = major_minor(&python.version).to_string();
+                ["usr/bin", "bin", "usr/local/bin"]
+                    .iter()
+                    .flat_map(|d| [format!("{d}/python{version}"), format!("{d}/python3")])
+                    .map(|p| root.join(p))
+                    .find(|p| p.symlink_metadata().is_ok())
+                    .unwrap_or_else(|| root.join("usr/bin").join(format!("python{version}")))
+            }
+        };
+        Ok(python)
+    }
+}
+
+fn find_any_stdlib(root: &Path) -> Option<PathBuf> {
+    let dir = root.join("usr/lib");
+    let mut found: Vec<PathBuf> = fs_err::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("python3."))
+                && has_sysconfigdata(p)
+        })
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+fn sysconfigdata_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.starts_with("_sysconfigdata_") && n.ends_with(".py")
+            })
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn has_sysconfigdata(dir: &Path) -> bool {
+    !sysconfigdata_files(dir).is_empty()
+}
+
+/// The sysconfig data module CPython itself would load: `_sysconfigdata_{ABIFLAGS}_{MACHDEP}_{MULTIARCH}`.
+/// Debian ships a second, older name beside it; debug builds (`_d_`) are skipped.
+fn pick_sysconfigdata(stdlib: &Path, root: &Path, version: &str) -> Result<PathBuf> {
+    let files = sysconfigdata_files(stdlib);
+    let release: Vec<&PathBuf> = files
+        .iter()
+        .filter(|p| {
+            !p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .starts_with("_sysconfigdata_d")
+        })
+        .collect();
+    let best = release
+        .iter()
+        .find(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .contains("_linux_")
+        })
+        .or(release.first())
+        .copied()
+        .or(files.first());
+    match best {
+        Some(p) => Ok(p.clone()),
+        None => Err(with_hint(
+            ProfileError::NoSysconfigdata {
+                root: root.to_path_buf(),
+                version: version.to_string(),
+                found: "nothing".to_string(),
+            },
+            "the target root needs the Python standard library (Debian: libpython3.X-stdlib)",
+        )),
+    }
+}
+
+fn read_sysconfigdata(
+    path: &Path,
+    build: &BuildPython,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let path_str = path.to_string_lossy();
+    let out = build
+        .run_script(
+            include_str!("../../shims/read_sysconfigdata.py"),
+            &[&path_str],
+        )
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let reply: serde_json::Value = serde_json::from_str(out.trim())?;
+    match reply.get("kind").and_then(|k| k.as_str()) {
+        Some("sysconfigdata") => Ok(reply["build_time_vars"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default()),
+        _ => Err(ProfileError::BadSysconfigdata {
+            path: path.to_path_buf(),
+            message: reply
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or("unexpected reply")
+                .to_string(),
+        }
+        .into()),
+    }
+}
+
+/// `__GLIBC__`.`__GLIBC_MINOR__` from the root's `usr/include/features.h`.
+fn read_glibc_version(root: &Path) -> Option<String> {
+    let text = fs_err::read_to_string(root.join("usr/include/features.h")).ok()?;
+    let define = |name: &str| {
+        text.lines().find_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some("#define") && words.next() == Some(name))
+                .then(|| words.next()?.parse::<u32>().ok())
+                .flatten()
+        })
+    };
+    Some(format!(
+        "{}.{}",
+        define("__GLIBC__")?,
+        define("__GLIBC_MINOR__")?
+    ))
+}
+
+/// `#define PY_VERSION "3.11.2"` from the target's headers.
+fn read_patchlevel(include: &Path) -> Option<String> {
+    let text = fs_err::read_to_string(include.join("patchlevel.h")).ok()?;
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("#define PY_VERSION"))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// PEP 739 `build-details.json` (Python 3.14+), when the target ships one, is authoritative.
+fn apply_build_details(python: &mut TargetPython, stdlib: &Path) {
+    let Ok(text) = fs_err::read_to_string(stdlib.join("build-details.json")) else {
+        return;
+    };
+    let Ok(d) = serde_json::from_str::<serde_json::Value>(&text) else {
+        tracing::warn!(
+            "ignoring an unreadable `{}`",
+            stdlib.join("build-details.json").display()
+        );
+        return;
+    };
+    if let Some(v) = d.pointer("/language/version").and_then(|v| v.as_str()) {
+        if !python.version.starts_with(v) {
+            python.version = v.to_string();
+        }
+    }
+    if let Some(s) = d.pointer("/abi/extension_suffix").and_then(|v| v.as_str()) {
+        python.ext_suffix = s.to_string();
+    }
+    if let Some(flags) = d.pointer("/abi/flags").and_then(|v| v.as_array()) {
+        python.abiflags = flags.iter().filter_map(|f| f.as_str()).collect();
+    }
+    if let Some(m) = d
+        .pointer("/implementation/_multiarch")
+        .and_then(|v| v.as_str())
+    {
+        python.multiarch = m.to_string();
+    }
+}
+
 /// The cross tools for the target, as resolved and proven by a probe compile.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Toolchain {
@@ -72,4 +442,36 @@ pub struct Toolchain {
     pub long_double: String,
     /// The QEMU user-mode emulator for the target, when installed.
     pub qemu: Option<PathBuf>,
+}
+
+/// Why a target profile could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("no target given")]
+    NoTarget,
+    #[error(
+        "no Python found in the target root `{root}` (looked for usr/lib/python3.*/_sysconfigdata_*.py)"
+    )]
+    NoPython { root: PathBuf },
+    #[error("the target root `{root}` has no sysconfig data for Python {version} (found: {found})")]
+    NoSysconfigdata {
+        root: PathBuf,
+        version: String,
+        found: String,
+    },
+    #[error(
+        "the target's Python is {target}, but the build Python `{build_exe}` is {build}: \
+         their major.minor must be equal"
+    )]
+    VersionMismatch {
+        target: String,
+        build: String,
+        build_exe: PathBuf,
+    },
+    #[error("cannot read the target's sysconfig data `{path}`: {message}")]
+    BadSysconfigdata { path: PathBuf, message: String },
+    #[error(
+        "`{path}` is not inside a target root (expected <root>/usr/bin/python3.X or <root>/bin/python3.X)"
+    )]
+    PythonOutsideRoot { path: PathBuf },
 }

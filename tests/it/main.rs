@@ -2,6 +2,12 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod env;
 mod inspect;
+mod requirements;
 mod retag;
+mod shim;
+mod sysroot;
+mod test_cmd;
 mod verify;
+mod wheel;

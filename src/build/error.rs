@@ -1,0 +1,295 @@
+//! Turning compiler and linker output into hints for the classic cross-compile failures: a header
+//! or library missing from the sysroot, a host library linked in, host-arch flags.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::target::Target;
+
+/// What went wrong, as read from a build log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Diagnosis {
+    /// `fatal error: foo.h: No such file or directory`.
+    MissingHeader { header: String },
+    /// `cannot find -lfoo`.
+    MissingLibrary { library: String },
+    /// pkg-config / meson / CMake could not find a dependency by name.
+    MissingPkgConfig { module: String },
+    /// A host header leaked in (`gnu/stubs-32.h`, `/usr/include/x86_64-linux-gnu`).
+    HostHeaders,
+    /// The linker saw an object for another machine (`wrong ELF class`, `file in wrong format`).
+    WrongArch { line: String },
+    /// A host-arch flag such as `-m64` reached the cross compiler.
+    HostFlag { flag: String },
+    /// A pyx compiler shim refused a host path or flag (its message and its own hint).
+    ShimRefused { line: String, hint: Option<String> },
+    /// numpy's long-double check without `longdouble_format`.
+    LongDouble,
+    /// A Rust extension (not supported).
+    Rust,
+}
+
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("valid pattern"))
+}
+
+/// The most telling diagnosis in a build log, looking at the last relevant line first.
+pub fn diagnose(log: &str) -> Option<Diagnosis> {
+    static HEADER: OnceLock<Regex> = OnceLock::new();
+    static LIBRARY: OnceLock<Regex> = OnceLock::new();
+    static PKG: OnceLock<Regex> = OnceLock::new();
+    static FLAG: OnceLock<Regex> = OnceLock::new();
+    let header = re(
+        &HEADER,
+        r"fatal error: ([^:\s]+\.h(?:pp|h)?): No such file or directory",
+    );
+    let library = re(&LIBRARY, r"cannot find -l([A-Za-z0-9_+.\-]+)");
+    let pkg = re(
+        &PKG,
+        r#"(?:Package '?([A-Za-z0-9_+.\-]+)'?,? (?:was not found in the pkg-config search path|required by .*, not found)|Dependency "?([A-Za-z0-9_+.\-]+)"? not found|Could NOT find ([A-Za-z0-9_+.\-]+))"#,
+    );
+    let flag = re(
+        &FLAG,
+        r"unrecognized (?:command[- ]line )?option '(-m[a-z0-9=\-]+)'",
+    );
+    let lines: Vec<&str> = log.lines().collect();
+    for (i, line) in lines.iter().enumerate().rev() {
+        if line.contains("pyx refused") {
+            let hint = lines[i + 1..]
+                .iter()
+                .take(3)
+                .find_map(|l| l.trim().strip_prefix("hint: "));
+            return Some(Diagnosis::ShimRefused {
+                line: line.trim().trim_start_matches("error: ").to_string(),
+                hint: hint.map(str::to_string),
+            });
+        }
+        if line.contains("gnu/stubs-32.h") || line.contains("/usr/include/x86_64-linux-gnu") {
+            return Some(Diagnosis::HostHeaders);
+        }
+        if let Some(c) = header.captures(line) {
+            return Some(Diagnosis::MissingHeader {
+                header: c[1].to_string(),
+            });
+        }
+        if let Some(c) = library.captures(line) {
+            return Some(Diagnosis::MissingLibrary {
+                library: c[1].to_string(),
+            });
+        }
+        if let Some(c) = pkg.captures(line) {
+            let module = c.iter().skip(1).flatten().next().map(|m| m.as_str());
+            return Some(Diagnosis::MissingPkgConfig {
+                module: module.unwrap_or_default().to_string(),
+            });
+        }
+        if line.contains("wrong ELF class")
+            || line.contains("file in wrong format")
+            || line.contains("file format not recognized")
+            || (line.contains("is incompatible with") && line.contains("output"))
+        {
+            return Some(Diagnosis::WrongArch {
+                line: line.trim().to_string(),
+            });
+        }
+        if let Some(c) = flag.captures(line) {
+            return Some(Diagnosis::HostFlag {
+                flag: c[1].to_string(),
+            });
+        }
+        if line.contains("No long double representation defined") {
+            return Some(Diagnosis::LongDouble);
+        }
+        if line.contains("can't find Rust compiler")
+            || line.contains("setuptools_rust")
+            || (line.contains("maturin") && line.contains("error"))
+        {
+            return Some(Diagnosis::Rust);
+        }
+    }
+    None
+}
+
+/// The Debian `-dev` package that most likely ships a header or library: `ffi.h` →
+/// `libffi-dev`, `openssl/ssl.h` → `libopenssl-dev` (a guess to check on packages.debian.org).
+pub fn dev_package_guess(file: &str) -> String {
+    let stem = file.split('/').next().unwrap_or(file);
+    let stem = stem
+        .trim_end_matches(".hpp")
+        .trim_end_matches(".hh")
+        .trim_end_matches(".h");
+    let stem = stem
+        .strip_prefix("lib")
+        .unwrap_or(stem)
+        .to_ascii_lowercase()
+        .replace('_', "-");
+    format!("lib{stem}-dev")
+}
+
+impl Diagnosis {
+    /// A hint the user can act on.
+    pub fn hint(&self, target: &Target) -> String {
+        let arch = target.debian_arch.unwrap_or(target.name);
+        let add = |pkg: &str| {
+            format!(
+                "add it to the sysroot: `pyx sysroot add {} --with {pkg}` (the {arch} package that \
+                 ships it; check the name on packages.debian.org), then run `pyx wheel` again",
+                target.name
+            )
+        };
+        match self {
+            Diagnosis::MissingHeader { header } => format!(
+                "the sysroot lacks `{header}`; {}",
+                add(&dev_package_guess(header))
+            ),
+            Diagnosis::MissingLibrary { library } => format!(
+                "the sysroot lacks the library `lib{library}.so`; {}",
+                add(&dev_package_guess(library))
+            ),
+            Diagnosis::MissingPkgConfig { module } => format!(
+                "the sysroot lacks the pkg-config module `{module}`; {}",
+                add(&dev_package_guess(module))
+            ),
+            Diagnosis::HostHeaders => "the build reached the build machine's headers \
+                (`/usr/include`): something passes host include paths to the cross compiler; \
+                run with -v to see the compiler calls"
+                .to_string(),
+            Diagnosis::WrongArch { line } => format!(
+                "the linker got a file for another CPU ({line}): the build links a host library \
+                 or object; make it use the sysroot's (`-L` flags, `LDFLAGS`, `library_dirs`)"
+            ),
+            Diagnosis::HostFlag { flag } => format!(
+                "`{flag}` is a build-machine flag that {} rejects: remove it from the package's \
+                 flags (setup.py, Makefile, CFLAGS)",
+                target.triplet
+            ),
+            Diagnosis::ShimRefused { line, hint } => match hint {
+                Some(h) => format!("{line}: {h}"),
+                None => format!(
+                    "{line}: fix the flag in the package's build files, or let it pass with {}",
+                    crate::env_vars::PYX_SHIM_ALLOW
+                ),
+            },
+            Diagnosis::LongDouble => "the build could not tell the target's long-double format: \
+                meson needs the cross file's `longdouble_format` (pass it with \
+                `-C setup-args=--cross-file=...` or let pyx generate it)"
+                .to_string(),
+            Diagnosis::Rust => {
+                "Rust extensions cannot be cross-built by pyx yet (the target's Rust std is needed)"
+                    .to_string()
+            }
+        }
+    }
+}
+
+/// The last `n` telling lines of a log: blank lines and Python traceback frames left out.
+pub fn tail(log: &str, n: usize) -> Vec<String> {
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            let t = l.trim();
+            !(t.is_empty()
+                || l.starts_with("  File \"")
+                || l.starts_with("    ")
+                || t.starts_with("Traceback (most recent call last)")
+                || t.starts_with("During handling of the above exception")
+                || t.chars().all(|c| c == '^' || c == '~'))
+        })
+        .collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn armv7l() -> &'static Target {
+        Target::lookup("armv7l").unwrap()
+    }
+
+    #[test]
+    fn missing_header_names_the_dev_package() {
+        let log = "gcc -c _cffi_backend.c\n\
+                   c/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory\n\
+                   compilation terminated.\nerror: command 'cc' failed";
+        let d = diagnose(log).unwrap();
+        assert_eq!(
+            d,
+            Diagnosis::MissingHeader {
+                header: "ffi.h".into()
+            }
+        );
+        insta::assert_snapshot!(d.hint(armv7l()), @"the sysroot lacks `ffi.h`; add it to the sysroot: `pyx sysroot add armv7l --with libffi-dev` (the armhf package that ships it; check the name on packages.debian.org), then run `pyx wheel` again");
+    }
+
+    #[test]
+    fn linker_and_pkg_config_failures() {
+        let cases = [
+            (
+                "/usr/bin/arm-linux-gnueabihf-ld: cannot find -lyaml: No such file or directory",
+                Diagnosis::MissingLibrary { library: "yaml".into() },
+            ),
+            (
+                "Package libxml-2.0 was not found in the pkg-config search path.",
+                Diagnosis::MissingPkgConfig { module: "libxml-2.0".into() },
+            ),
+            (
+                "meson.build:3:0: ERROR: Dependency \"openblas\" not found, tried pkgconfig",
+                Diagnosis::MissingPkgConfig { module: "openblas".into() },
+            ),
+            (
+                "ld: /usr/lib/x86_64-linux-gnu/libz.so: error adding symbols: file in wrong format",
+                Diagnosis::WrongArch {
+                    line: "ld: /usr/lib/x86_64-linux-gnu/libz.so: error adding symbols: file in wrong format".into(),
+                },
+            ),
+            (
+                "arm-linux-gnueabihf-gcc: error: unrecognized command-line option '-m64'",
+                Diagnosis::HostFlag { flag: "-m64".into() },
+            ),
+            (
+                "/usr/include/features.h:x: fatal error: gnu/stubs-32.h: No such file or directory",
+                Diagnosis::HostHeaders,
+            ),
+            ("#error No long double representation defined", Diagnosis::LongDouble),
+        ];
+        for (log, expected) in cases {
+            assert_eq!(diagnose(log), Some(expected), "{log}");
+        }
+        assert_eq!(diagnose("all good\n"), None);
+    }
+
+    #[test]
+    fn dev_package_guesses() {
+        assert_eq!(dev_package_guess("ffi.h"), "libffi-dev");
+        assert_eq!(dev_package_guess("yaml.h"), "libyaml-dev");
+        assert_eq!(dev_package_guess("libxml/parser.h"), "libxml-dev");
+        assert_eq!(dev_package_guess("yaml"), "libyaml-dev");
+    }
+
+    #[test]
+    fn tail_skips_blank_lines_and_traceback_frames() {
+        assert_eq!(tail("a\n\nb\nc\n\n", 2), ["b", "c"]);
+        assert_eq!(tail("a", 5), ["a"]);
+        let log = "cc failed\nTraceback (most recent call last):\n  File \"x.py\", line 1, in f\n    f()\n    ^^^\n\nDuring handling of the above exception, another exception occurred:\nSystemExit: 1";
+        assert_eq!(tail(log, 5), ["cc failed", "SystemExit: 1"]);
+    }
+
+    #[test]
+    fn shim_refusals_keep_their_own_hint() {
+        let log = "cc -I/usr/include -c x.c\n\
+                   error: pyx refused `-I/usr/include` in a `cc` call for `armv7l` while building `bad`\n  \
+                   Caused by: `/usr/include` holds the build machine's headers\n  \
+                   hint: fix the flag in the package's build files\n\
+                   SystemExit: error: command 'cc' failed with exit code 2";
+        let d = diagnose(log).unwrap();
+        assert_eq!(
+            d.hint(armv7l()),
+            "pyx refused `-I/usr/include` in a `cc` call for `armv7l` while building `bad`: fix the flag in the package's build files"
+        );
+    }
+}

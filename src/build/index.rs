@@ -1,0 +1,642 @@
+//! Finding and downloading distributions: PEP 691/503 simple indexes, `--find-links` directories
+//! and pages, chosen for the target (a target or pure wheel when one exists, else the sdist).
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use pep508_rs::PackageName;
+use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
+use regex::Regex;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::requirements::IndexOptions;
+use crate::wheel::WheelFilename;
+
+/// The default index when neither `--index-url` nor `$PIP_INDEX_URL` names one.
+pub const PYPI: &str = "https://pypi.org/simple";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("cannot fetch `{url}`")]
+    Http {
+        url: String,
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    #[error("cannot read `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{file}` has sha256 {actual}, expected {expected}")]
+    HashMismatch {
+        file: String,
+        actual: String,
+        expected: String,
+    },
+}
+
+/// One file an index or find-links location offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub filename: String,
+    /// `https://...` or a local path.
+    pub url: String,
+    pub sha256: Option<String>,
+    pub requires_python: Option<String>,
+    pub yanked: bool,
+    pub version: Version,
+    pub kind: CandidateKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CandidateKind {
+    /// A wheel that installs on the target (pure, or built for its platform).
+    Wheel {
+        pure: bool,
+    },
+    Sdist,
+}
+
+/// What the target accepts: its interpreter tags and wheel platform tags (PEP 425, PEP 600).
+#[derive(Debug, Clone)]
+pub struct TagPolicy {
+    /// `(major, minor)` of the target's Python.
+    pub python: (u32, u32),
+    /// The wheel arch, e.g. `armv7l`.
+    pub arch: String,
+    /// The target's glibc `(2, minor)`; manylinux wheels newer than it are refused.
+    pub glibc: Option<(u32, u32)>,
+}
+
+impl TagPolicy {
+    fn python_ok(&self, tag: &str, abis: &[String]) -> bool {
+        let (major, minor) = self.python;
+        let cp = format!("cp{major}{minor}");
+        let abi_ok = |abi: &str| abi == "none" || abi == cp || abi == "abi3";
+        if !abis.iter().any(|a| abi_ok(a)) {
+            return false;
+        }
+        if tag == cp || tag == format!("py{major}") || tag == format!("py{major}{minor}") {
+            return true;
+        }
+        let rest = tag.strip_prefix("cp").or_else(|| tag.strip_prefix("py"));
+        let Some(rest) = rest.and_then(|r| r.strip_prefix(&major.to_string())) else {
+            return false;
+        };
+        match rest.parse::<u32>() {
+            // older minor: only abi3 or pure (`none`) wheels are forward compatible
+            Ok(m) => m <= minor && abis.iter().any(|a| a == "abi3" || a == "none"),
+            Err(_) => false,
+        }
+    }
+
+    fn platform_ok(&self, plat: &str) -> bool {
+        if plat == "any" || plat == format!("linux_{}", self.arch) {
+            return true;
+        }
+        let floor = match plat {
+            p if p == format!("manylinux2014_{}", self.arch) => Some((2, 17)),
+            p if p == format!("manylinux2010_{}", self.arch) => Some((2, 12)),
+            p if p == format!("manylinux1_{}", self.arch) => Some((2, 5)),
+            p => p
+                .strip_prefix("manylinux_")
+                .and_then(|r| r.strip_suffix(&format!("_{}", self.arch)))
+                .and_then(|r| r.split_once('_'))
+                .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?))),
+        };
+        match (floor, self.glibc) {
+            (Some(needed), Some(have)) => needed <= have,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    /// True when a wheel with this name installs on the target.
+    pub fn accepts(&self, wheel: &WheelFilename) -> bool {
+        wheel
+            .python_tags
+            .iter()
+            .any(|p| self.python_ok(p, &wheel.abi_tags))
+            && wheel.platform_tags.iter().any(|p| self.platform_ok(p))
+    }
+}
+
+/// Turn a file name into a candidate of package `name`, or `None` when it is another package, an
+/// unknown archive, or a wheel the target cannot install.
+pub fn candidate(
+    name: &PackageName,
+    filename: &str,
+    url: String,
+    policy: &TagPolicy,
+) -> Option<Candidate> {
+    let (dist, version, kind) = if filename.ends_with(".whl") {
+        let wheel = WheelFilename::from_str(filename).ok()?;
+        if !policy.accepts(&wheel) {
+            return None;
+        }
+        let pure = wheel.is_pure();
+        (wheel.name, wheel.version, CandidateKind::Wheel { pure })
+    } else {
+        let stem = [".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz"]
+            .iter()
+            .find_map(|ext| filename.strip_suffix(ext))?;
+        let (dist, version) = stem.rsplit_once('-')?;
+        (dist.to_string(), version.to_string(), CandidateKind::Sdist)
+    };
+    if PackageName::from_str(&dist).ok()? != *name {
+        return None;
+    }
+    Some(Candidate {
+        filename: filename.to_string(),
+        url,
+        sha256: None,
+        requires_python: None,
+        yanked: false,
+        version: Version::from_str(&version).ok()?,
+        kind,
+    })
+}
+
+/// What the chooser may pick for one package.
+#[derive(Debug, Clone, Default)]
+pub struct Choice<'a> {
+    pub specifiers: Vec<&'a VersionSpecifiers>,
+    pub pre: bool,
+    pub no_binary: bool,
+    pub only_binary: bool,
+}
+
+/// The best candidate: the highest allowed version with a usable file; within a version a target
+/// or pure wheel before the sdist (a wheel is reused, never rebuilt).
+pub fn choose<'c>(
+    candidates: &'c [Candidate],
+    choice: &Choice<'_>,
+    target_python: &Version,
+) -> Option<&'c Candidate> {
+    let usable = |c: &&Candidate| {
+        let kind_ok = match c.kind {
+            CandidateKind::Sdist => !choice.only_binary,
+            CandidateKind::Wheel { .. } => !choice.no_binary,
+        };
+        let python_ok = c.requires_python.as_deref().is_none_or(|rp| {
+            VersionSpecifiers::from_str(rp).map_or(true, |s| s.contains(target_python))
+        });
+        kind_ok && python_ok && choice.specifiers.iter().all(|s| s.contains(&c.version))
+    };
+    let pinned = choice
+        .specifiers
+        .iter()
+        .any(|s| s.iter().any(|s| s.operator().to_string() == "=="));
+    let allowed: Vec<&Candidate> = candidates
+        .iter()
+        .filter(usable)
+        .filter(|c| !c.yanked || pinned)
+        .collect();
+    let any_final = allowed.iter().any(|c| !c.version.any_prerelease());
+    let rank = |c: &Candidate| match c.kind {
+        CandidateKind::Wheel { pure: false } => 2,
+        CandidateKind::Wheel { pure: true } => 1,
+        CandidateKind::Sdist => 0,
+    };
+    allowed
+        .into_iter()
+        .filter(|c| choice.pre || !any_final || !c.version.any_prerelease())
+        .max_by(|a, b| a.version.cmp(&b.version).then(rank(a).cmp(&rank(b))))
+}
+
+/// A client for the indexes and find-links locations of one run.
+pub struct Index {
+    agent: ureq::Agent,
+    options: IndexOptions,
+    downloads: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct SimpleJson {
+    files: Vec<SimpleFile>,
+}
+
+#[derive(Deserialize)]
+struct SimpleFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: std::collections::HashMap<String, String>,
+    #[serde(rename = "requires-python")]
+    requires_python: Option<String>,
+    #[serde(default)]
+    yanked: serde_json::Value,
+}
+
+impl Index {
+    /// `downloads` is the cache directory files are kept in, by sha256.
+    pub fn new(options: IndexOptions, downloads: PathBuf) -> Index {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(300)))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .build(),
+            )
+            .proxy(ureq::Proxy::try_from_env())
+            .build();
+        Index {
+            agent: config.into(),
+            options,
+            downloads,
+        }
+    }
+
+    fn index_urls(&self) -> Vec<String> {
+        if self.options.no_index {
+            return Vec::new();
+        }
+        let main = self
+            .options
+            .index_url
+            .clone()
+            .or_else(|| {
+                std::env::var("PIP_INDEX_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+            })
+            .unwrap_or_else(|| PYPI.to_string());
+        let mut urls = vec![main];
+        urls.extend(self.options.extra_index_urls.iter().cloned());
+        urls
+    }
+
+    /// Every file any index or find-links location offers for `name` that the target could use.
+    pub fn candidates(
+        &self,
+        name: &PackageName,
+        policy: &TagPolicy,
+    ) -> Result<Vec<Candidate>, IndexError> {
+        let mut out = Vec::new();
+        for base in self.index_urls() {
+            let url = format!("{}/{}/", base.trim_end_matches('/'), name);
+            let mut response = match self
+                .agent
+                .get(&url)
+                .header(
+                    "Accept",
+                    "application/vnd.pypi.simple.v1+json, text/html;q=0.1",
+                )
+                .call()
+            {
+                Ok(r) => r,
+                Err(ureq::Error::StatusCode(404)) => continue,
+                Err(e) => return Err(http(&url, e)),
+            };
+            let json = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("json"));
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(64 << 20)
+                .read_to_string()
+                .map_err(|e| http(&url, e))?;
+            if json {
+                let page: SimpleJson = serde_json::from_str(&body).map_err(|e| {
+                    http(&url, ureq::Error::Io(std::io::Error::other(e.to_string())))
+                })?;
+                for f in page.files {
+                    let Some(mut c) = candidate(name, &f.filename, f.url, policy) else {
+                        continue;
+                    };
+                    c.sha256 = f.hashes.get("sha256").cloned();
+                    c.requires_python = f.requires_python;
+                    c.yanked = !matches!(
+                        f.yanked,
+                        serde_json::Value::Bool(false) | serde_json::Value::Null
+                    );
+                    out.push(c);
+                }
+            } else {
+                out.extend(parse_html(name, &body, &url, policy));
+            }
+        }
+        for link in &self.options.find_links {
+            out.extend(self.find_links(name, link, policy)?);
+        }
+        Ok(out)
+    }
+
+    fn find_links(
+        &self,
+        name: &PackageName,
+        link: &str,
+        policy: &TagPolicy,
+    ) -> Result<Vec<Candidate>, IndexError> {
+        if link.starts_with("http://") || link.starts_with("https://") {
+            let body = self
+                .agent
+                .get(link)
+                .call()
+                .and_then(|mut r| r.body_mut().read_to_string())
+                .map_err(|e| http(link, e))?;
+            return Ok(parse_html(name, &body, link, policy));
+        }
+        let dir = Path::new(link.strip_prefix("file://").unwrap_or(link));
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            tracing::warn!("find-links directory `{}` does not exist", dir.display());
+            return Ok(Vec::new());
+        };
+        Ok(entries
+            .flatten()
+            .filter_map(|e| {
+                let file = e.file_name().to_string_lossy().into_owned();
+                candidate(name, &file, e.path().display().to_string(), policy)
+            })
+            .collect())
+    }
+
+    /// The candidate's file in the download cache, fetched (and its hash checked) when missing.
+    pub fn download(&self, c: &Candidate) -> Result<PathBuf, IndexError> {
+        if !c.url.contains("://") {
+            return Ok(PathBuf::from(&c.url));
+        }
+        let key = match &c.sha256 {
+            Some(h) => h.clone(),
+            None => hex(&Sha256::digest(c.url.as_bytes())),
+        };
+        let dir = self.downloads.join(&key[..2]).join(&key);
+        let path = dir.join(&c.filename);
+        if path.is_file() {
+            return Ok(path);
+        }
+        let io = |source| IndexError::Io {
+            path: path.clone(),
+            source,
+        };
+        fs_err::create_dir_all(&dir).map_err(io)?;
+        let mut response = self.agent.get(&c.url).call().map_err(|e| http(&c.url, e))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
+        std::io::copy(&mut response.body_mut().as_reader(), &mut tmp).map_err(io)?;
+        if let Some(expected) = &c.sha256 {
+            let actual = sha256_file(tmp.path()).map_err(io)?;
+            if &actual != expected {
+                return Err(IndexError::HashMismatch {
+                    file: c.filename.clone(),
+                    actual,
+                    expected: expected.clone(),
+                });
+            }
+        }
+        tmp.persist(&path).map_err(|e| io(e.error))?;
+        Ok(path)
+    }
+}
+
+fn http(url: &str, e: ureq::Error) -> IndexError {
+    IndexError::Http {
+        url: url.to_string(),
+        source: Box::new(e),
+    }
+}
+
+/// Links of a PEP 503 page or a find-links HTML page.
+fn parse_html(name: &PackageName, body: &str, base: &str, policy: &TagPolicy) -> Vec<Candidate> {
+    static ANCHOR: OnceLock<Regex> = OnceLock::new();
+    let anchor = ANCHOR.get_or_init(|| Regex::new(r#"(?is)<a\s([^>]*)>"#).unwrap());
+    let attr = |tag: &str, key: &str| {
+        Regex::new(&format!(r#"(?i){key}\s*=\s*"([^"]*)""#))
+            .unwrap()
+            .captures(tag)
+            .map(|c| html_unescape(&c[1]))
+    };
+    let mut out = Vec::new();
+    for cap in anchor.captures_iter(body) {
+        let tag = &cap[1];
+        let Some(href) = attr(tag, "href") else {
+            continue;
+        };
+        let (location, fragment) = href.split_once('#').unwrap_or((&href, ""));
+        let filename = location.rsplit('/').next().unwrap_or_default().to_string();
+        let url = join_url(base, location);
+        let Some(mut c) = candidate(name, &filename, url, policy) else {
+            continue;
+        };
+        c.sha256 = fragment.strip_prefix("sha256=").map(str::to_string);
+        c.requires_python = attr(tag, "data-requires-python");
+        c.yanked = tag.to_ascii_lowercase().contains("data-yanked");
+        out.push(c);
+    }
+    out
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+fn join_url(base: &str, href: &str) -> String {
+    match url::Url::parse(base).and_then(|b| b.join(href)) {
+        Ok(u) => u.to_string(),
+        Err(_) => href.to_string(),
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The sha256 of a file, as hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// The target's glibc `(2, minor)`, from the `GLIBC_2.x` version names in the sysroot's libc.
+pub fn sysroot_glibc(sysroot: &Path, multiarch: &str) -> Option<(u32, u32)> {
+    let candidates = [
+        sysroot.join("lib").join(multiarch).join("libc.so.6"),
+        sysroot.join("usr/lib").join(multiarch).join("libc.so.6"),
+        sysroot.join("lib/libc.so.6"),
+        sysroot.join("usr/lib/libc.so.6"),
+    ];
+    let bytes = candidates.iter().find_map(|p| std::fs::read(p).ok())?;
+    let needle = b"GLIBC_2.";
+    let mut best: Option<u32> = None;
+    let mut i = 0;
+    while let Some(pos) = bytes[i..].windows(needle.len()).position(|w| w == needle) {
+        let start = i + pos + needle.len();
+        let digits: String = bytes[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .map(|&b| b as char)
+            .collect();
+        if let Ok(minor) = digits.parse::<u32>() {
+            best = Some(best.map_or(minor, |b| b.max(minor)));
+        }
+        i = start;
+    }
+    best.map(|m| (2, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> TagPolicy {
+        TagPolicy {
+            python: (3, 11),
+            arch: "armv7l".into(),
+            glibc: Some((2, 36)),
+        }
+    }
+
+    fn name(n: &str) -> PackageName {
+        PackageName::from_str(n).unwrap()
+    }
+
+    fn files(list: &[&str]) -> Vec<Candidate> {
+        list.iter()
+            .filter_map(|f| candidate(&name("foo"), f, format!("https://x/{f}"), &policy()))
+            .collect()
+    }
+
+    #[test]
+    fn target_tags() {
+        let ok = [
+            "foo-1.0-py3-none-any.whl",
+            "foo-1.0-cp311-cp311-linux_armv7l.whl",
+            "foo-1.0-cp311-cp311-manylinux_2_31_armv7l.whl",
+            "foo-1.0-cp38-abi3-manylinux2014_armv7l.whl",
+            "foo-1.0-py2.py3-none-any.whl",
+            "foo-1.0.tar.gz",
+        ];
+        let refused = [
+            "foo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "foo-1.0-cp311-cp311-linux_arm.whl",
+            "foo-1.0-cp311-cp311-manylinux_2_39_armv7l.whl",
+            "foo-1.0-cp312-cp312-linux_armv7l.whl",
+            "foo-1.0-cp310-cp310-linux_armv7l.whl",
+            "foo-1.0-cp312-abi3-linux_armv7l.whl",
+            "foobar-1.0.tar.gz",
+            "foo-1.0.exe",
+        ];
+        assert_eq!(files(&ok).len(), ok.len());
+        assert!(files(&refused).is_empty(), "{:?}", files(&refused));
+    }
+
+    #[test]
+    fn chooses_newest_version_then_wheel_over_sdist() {
+        let all = files(&[
+            "foo-1.0-py3-none-any.whl",
+            "foo-2.0.tar.gz",
+            "foo-2.0-cp311-cp311-linux_armv7l.whl",
+            "foo-2.1b1.tar.gz",
+        ]);
+        let py = Version::from_str("3.11.2").unwrap();
+        let pick = choose(&all, &Choice::default(), &py).unwrap();
+        assert_eq!(pick.filename, "foo-2.0-cp311-cp311-linux_armv7l.whl");
+
+        let no_binary = Choice {
+            no_binary: true,
+            ..Choice::default()
+        };
+        assert_eq!(
+            choose(&all, &no_binary, &py).unwrap().filename,
+            "foo-2.0.tar.gz"
+        );
+
+        let pre = Choice {
+            pre: true,
+            ..Choice::default()
+        };
+        assert_eq!(
+            choose(&all, &pre, &py).unwrap().filename,
+            "foo-2.1b1.tar.gz"
+        );
+
+        let spec = VersionSpecifiers::from_str("<2").unwrap();
+        let pinned = Choice {
+            specifiers: vec![&spec],
+            ..Choice::default()
+        };
+        assert_eq!(
+            choose(&all, &pinned, &py).unwrap().filename,
+            "foo-1.0-py3-none-any.whl"
+        );
+        let only = Choice {
+            only_binary: true,
+            specifiers: vec![&spec],
+            ..Choice::default()
+        };
+        assert!(choose(&files(&["foo-1.0.tar.gz"]), &only, &py).is_none());
+    }
+
+    #[test]
+    fn requires_python_and_yanked() {
+        let mut all = files(&["foo-1.0.tar.gz", "foo-2.0.tar.gz", "foo-3.0.tar.gz"]);
+        all[1].yanked = true;
+        all[2].requires_python = Some(">=3.12".into());
+        let py = Version::from_str("3.11.2").unwrap();
+        assert_eq!(
+            choose(&all, &Choice::default(), &py).unwrap().filename,
+            "foo-1.0.tar.gz"
+        );
+        let spec = VersionSpecifiers::from_str("==2.0").unwrap();
+        let pinned = Choice {
+            specifiers: vec![&spec],
+            ..Choice::default()
+        };
+        assert_eq!(
+            choose(&all, &pinned, &py).unwrap().filename,
+            "foo-2.0.tar.gz"
+        );
+    }
+
+    #[test]
+    fn glibc_of_a_sysroot() {
+        let root = tempfile::tempdir().unwrap();
+        let lib = root.path().join("lib/arm-linux-gnueabihf");
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::write(
+            lib.join("libc.so.6"),
+            b"\x7fELF..GLIBC_2.4\0GLIBC_2.36\0GLIBC_2.9\0GLIBC_PRIVATE",
+        )
+        .unwrap();
+        assert_eq!(
+            sysroot_glibc(root.path(), "arm-linux-gnueabihf"),
+            Some((2, 36))
+        );
+        assert_eq!(sysroot_glibc(root.path(), "aarch64-linux-gnu"), None);
+    }
+
+    #[test]
+    fn html_pages() {
+        let body = r#"<html><body>
+            <a href="../../files/foo-1.0.tar.gz#sha256=abcd" data-requires-python="&gt;=3.8">foo-1.0.tar.gz</a>
+            <a href="https://cdn/foo-1.1-py3-none-any.whl" data-yanked="">x</a>
+            <a href="other-1.0.tar.gz">other</a>
+        </body></html>"#;
+        let found = parse_html(&name("foo"), body, "https://idx/simple/foo/", &policy());
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].url, "https://idx/files/foo-1.0.tar.gz");
+        assert_eq!(found[0].sha256.as_deref(), Some("abcd"));
+        assert_eq!(found[0].requires_python.as_deref(), Some(">=3.8"));
+        assert!(found[1].yanked);
+    }
+}

@@ -1,0 +1,419 @@
+//! The PEP 517 frontend: read `[build-system]`, get a build env for its `requires` (and what
+//! `get_requires_for_build_wheel` adds), call `build_wheel` through `shims/pep517_hook.py` inside
+//! the cross env, with config settings as JSON and the reply through an outfile.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Deserialize;
+
+/// The setuptools backend pip assumes for a project without `[build-system]` (PEP 517).
+pub const LEGACY_BACKEND: &str = "setuptools.build_meta:__legacy__";
+const LEGACY_REQUIRES: &str = "setuptools>=40.8.0";
+const HOOK_SCRIPT: &str = include_str!("../../shims/pep517_hook.py");
+
+/// Where hooks run: the cross env with a build env importable (or, in tests, the build Python).
+pub trait BuildHost: Sync {
+    /// A `python` command whose interpreter answers like the target and can import exactly
+    /// `requires`, installed for the build machine.
+    fn python(&self, requires: &[String]) -> anyhow::Result<Command>;
+    /// The meson cross file passed to meson-python.
+    fn meson_cross_file(&self) -> Option<PathBuf>;
+    /// The CMake toolchain file for scikit-build-core and other CMake-driven backends.
+    fn cmake_toolchain_file(&self) -> Option<PathBuf>;
+    /// How many compiler calls the shims have logged for `package` so far (compared before and
+    /// after a build).
+    fn compiler_calls(&self, package: &str) -> usize;
+}
+
+/// `[build-system]` of a source tree (PEP 518, PEP 517).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildSystem {
+    pub requires: Vec<String>,
+    pub backend: String,
+    pub backend_path: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct PyProject {
+    #[serde(rename = "build-system")]
+    build_system: Option<BuildSystemTable>,
+}
+
+#[derive(Deserialize)]
+struct BuildSystemTable {
+    #[serde(default)]
+    requires: Option<Vec<String>>,
+    #[serde(rename = "build-backend")]
+    build_backend: Option<String>,
+    #[serde(rename = "backend-path", default)]
+    backend_path: Vec<String>,
+}
+
+impl BuildSystem {
+    /// Read `pyproject.toml` of `source`; without one (or without `[build-system]`) the
+    /// setuptools legacy backend.
+    pub fn read(source: &Path) -> Result<BuildSystem, BuildError> {
+        let path = source.join("pyproject.toml");
+        let legacy = || BuildSystem {
+            requires: vec![LEGACY_REQUIRES.to_string()],
+            backend: LEGACY_BACKEND.to_string(),
+            backend_path: Vec::new(),
+        };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(legacy());
+        };
+        let parsed: PyProject = toml::from_str(&text).map_err(|e| BuildError::PyProject {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let Some(table) = parsed.build_system else {
+            return Ok(legacy());
+        };
+        Ok(BuildSystem {
+            requires: table
+                .requires
+                .unwrap_or_else(|| vec![LEGACY_REQUIRES.to_string()]),
+            backend: table
+                .build_backend
+                .unwrap_or_else(|| LEGACY_BACKEND.to_string()),
+            backend_path: table.backend_path,
+        })
+    }
+
+    /// The backend's module, e.g. `mesonpy` for `mesonpy`, `setuptools.build_meta` for
+    /// `setuptools.build_meta:__legacy__`.
+    pub fn backend_module(&self) -> &str {
+        self.backend.split(':').next().unwrap_or_default()
+    }
+
+    /// True for backends that only build compiled code (a pure wheel from them is a fallback).
+    pub fn is_compiling_backend(&self) -> bool {
+        let top = self.backend_module().split('.').next().unwrap_or_default();
+        matches!(
+            top,
+            "mesonpy" | "scikit_build_core" | "py_build_cmake" | "enscons"
+        )
+    }
+}
+
+/// PEP 517 config settings: each key with one or more values.
+pub type ConfigSettings = BTreeMap<String, Vec<String>>;
+
+/// `-C key=value` (every package) and `-C pkg:key=value` (one package), split by package.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigArgs {
+    pub global: ConfigSettings,
+    pub per_package: BTreeMap<String, ConfigSettings>,
+}
+
+impl ConfigArgs {
+    pub fn parse(args: &[String]) -> Result<ConfigArgs, String> {
+        let mut out = ConfigArgs::default();
+        for arg in args {
+            let (key, value) = arg.split_once('=').ok_or_else(|| {
+                format!("config setting `{arg}` is not `key=value` or `package:key=value`")
+            })?;
+            let (settings, key) = match key.split_once(':') {
+                Some((pkg, key)) => {
+                    let pkg = crate::wheel::filename::normalize_name(pkg);
+                    (out.per_package.entry(pkg).or_default(), key)
+                }
+                None => (&mut out.global, key),
+            };
+            if key.is_empty() {
+                return Err(format!("config setting `{arg}` has an empty key"));
+            }
+            settings
+                .entry(key.to_string())
+                .or_default()
+                .push(value.to_string());
+        }
+        Ok(out)
+    }
+
+    /// The settings for one package: the global ones, then its own.
+    pub fn for_package(&self, name: &str) -> ConfigSettings {
+        let mut settings = self.global.clone();
+        if let Some(own) = self
+            .per_package
+            .get(&crate::wheel::filename::normalize_name(name))
+        {
+            for (k, v) in own {
+                settings
+                    .entry(k.clone())
+                    .or_default()
+                    .extend(v.iter().cloned());
+            }
+        }
+        settings
+    }
+}
+
+/// One PEP 517 wheel build.
+#[derive(Debug, Clone)]
+pub struct BuildRequest<'a> {
+    /// The package name (shim log lines, `PYX_PACKAGE`).
+    pub package: &'a str,
+    pub source_dir: &'a Path,
+    /// Where the backend writes the wheel (an empty scratch directory).
+    pub wheel_dir: &'a Path,
+    /// Everything the hooks print goes here.
+    pub log: &'a Path,
+    pub config: ConfigSettings,
+    /// Parallel jobs this package's own build may use.
+    pub jobs: usize,
+}
+
+/// What a successful build produced.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub wheel: PathBuf,
+    pub build_system: BuildSystem,
+    /// The full set of build requirements (static and from `get_requires_for_build_wheel`).
+    pub requires: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("invalid `{}`: {message}", path.display())]
+    PyProject { path: PathBuf, message: String },
+    #[error("cannot set up the build requirements of `{package}` ({})", requires.join(", "))]
+    BuildEnv {
+        package: String,
+        requires: Vec<String>,
+        #[source]
+        source: anyhow::Error,
+    },
+    #[error("`{hook}` of `{package}` failed: {message}")]
+    Hook {
+        package: String,
+        hook: &'static str,
+        message: String,
+        log: PathBuf,
+    },
+    #[error("cannot run the hook runner for `{package}`")]
+    Spawn {
+        package: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl BuildError {
+    /// The build log, when the failure happened in a hook.
+    pub fn log(&self) -> Option<&Path> {
+        match self {
+            BuildError::Hook { log, .. } => Some(log),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Reply {
+    Ok { result: serde_json::Value },
+    Error { error: String },
+    BackendUnavailable { error: String },
+}
+
+/// Build one wheel: build env for `requires`, `get_requires_for_build_wheel`, then `build_wheel`.
+pub fn build_wheel(host: &dyn BuildHost, req: &BuildRequest<'_>) -> Result<Built, BuildError> {
+    let build_system = BuildSystem::read(req.source_dir)?;
+    let mut config = req.config.clone();
+    let mut env = vec![
+        (
+            crate::env_vars::PYX_PACKAGE.to_string(),
+            req.package.to_string(),
+        ),
+        ("MAKEFLAGS".to_string(), format!("-j{}", req.jobs)),
+        (
+            "CMAKE_BUILD_PARALLEL_LEVEL".to_string(),
+            req.jobs.to_string(),
+        ),
+    ];
+    if build_system.backend_module().starts_with("mesonpy") {
+        if let Some(cross) = host.meson_cross_file() {
+            config
+                .entry("setup-args".into())
+                .or_default()
+                .insert(0, format!("--cross-file={}", cross.display()));
+        }
+        let compile = config.entry("compile-args".into()).or_default();
+        if !compile.iter().any(|a| a.starts_with("-j")) {
+            compile.push(format!("-j{}", req.jobs));
+        }
+    }
+    if let Some(toolchain) = host.cmake_toolchain_file() {
+        env.push((
+            "CMAKE_TOOLCHAIN_FILE".into(),
+            toolchain.display().to_string(),
+        ));
+    }
+    let mut log = File::create(req.log).map_err(|source| BuildError::Io {
+        path: req.log.to_path_buf(),
+        source,
+    })?;
+    let _ = writeln!(
+        log,
+        "pyx: building `{}` with backend `{}` (requires: {})",
+        req.package,
+        build_system.backend,
+        build_system.requires.join(", ")
+    );
+    let mut requires = build_system.requires.clone();
+    let extra = run_hook(
+        host,
+        req,
+        &build_system,
+        &requires,
+        &config,
+        &env,
+        "get_requires_for_build_wheel",
+    )?;
+    for r in extra
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+    {
+        if !requires.iter().any(|x| x == r) {
+            requires.push(r.to_string());
+        }
+    }
+    let result = run_hook(
+        host,
+        req,
+        &build_system,
+        &requires,
+        &config,
+        &env,
+        "build_wheel",
+    )?;
+    let name = result.as_str().ok_or_else(|| BuildError::Hook {
+        package: req.package.to_string(),
+        hook: "build_wheel",
+        message: format!("the backend returned `{result}`, not a file name"),
+        log: req.log.to_path_buf(),
+    })?;
+    Ok(Built {
+        wheel: req.wheel_dir.join(name),
+        build_system,
+        requires,
+    })
+}
+
+fn run_hook(
+    host: &dyn BuildHost,
+    req: &BuildRequest<'_>,
+    build_system: &BuildSystem,
+    requires: &[String],
+    config: &ConfigSettings,
+    env: &[(String, String)],
+    hook: &'static str,
+) -> Result<serde_json::Value, BuildError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::Io { path, source }
+    };
+    let mut python = host
+        .python(requires)
+        .map_err(|source| BuildError::BuildEnv {
+            package: req.package.to_string(),
+            requires: requires.to_vec(),
+            source,
+        })?;
+    let scratch = tempfile::tempdir().map_err(io(Path::new("/tmp")))?;
+    let request = scratch.path().join("request.json");
+    let outfile = scratch.path().join("reply.json");
+    let config_json: serde_json::Map<String, serde_json::Value> = config
+        .iter()
+        .map(|(k, v)| {
+            let value = match v.as_slice() {
+                [one] => serde_json::Value::from(one.clone()),
+                many => serde_json::Value::from(many.to_vec()),
+            };
+            (k.clone(), value)
+        })
+        .collect();
+    let body = serde_json::json!({
+        "hook": hook,
+        "backend": build_system.backend,
+        "backend_path": build_system.backend_path,
+        "config_settings": config_json,
+        "wheel_directory": req.wheel_dir,
+    });
+    std::fs::write(&request, body.to_string()).map_err(io(&request))?;
+    let script = hook_script()?;
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(req.log)
+        .map_err(io(req.log))?;
+    let _ = writeln!(log, "pyx: running `{hook}`");
+    let stderr = log.try_clone().map_err(io(req.log))?;
+    let status = python
+        .arg("-B")
+        .arg(&script)
+        .arg(&request)
+        .arg(&outfile)
+        .current_dir(req.source_dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(stderr))
+        .status()
+        .map_err(|source| BuildError::Spawn {
+            package: req.package.to_string(),
+            source,
+        })?;
+    let failed = |message: String| BuildError::Hook {
+        package: req.package.to_string(),
+        hook,
+        message,
+        log: req.log.to_path_buf(),
+    };
+    let reply = std::fs::read_to_string(&outfile).map_err(|_| {
+        failed(format!(
+            "the hook runner exited with {status} without a reply"
+        ))
+    })?;
+    match serde_json::from_str::<Reply>(&reply) {
+        Ok(Reply::Ok { result }) => Ok(result),
+        Ok(Reply::Error { error } | Reply::BackendUnavailable { error }) => Err(failed(error)),
+        Err(e) => Err(failed(format!(
+            "unreadable reply from the hook runner: {e}"
+        ))),
+    }
+}
+
+/// The hook runner as a real file in the cache, written only when its content changes.
+fn hook_script() -> Result<PathBuf, BuildError> {
+    let dir = crate::cache::cache_dir().join("shims");
+    let path = dir.join("pep517_hook.py");
+    if std::fs::read_to_string(&path).is_ok_and(|t| t == HOOK_SCRIPT) {
+        return Ok(path);
+    }
+    let io = |source| BuildError::Io {
+        path: path.clone(),
+        source,
+    };
+    fs_err::create_dir_all(&dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
+    tmp.write_all(HOOK_SCRIPT.as_bytes()).map_err(io)?;
+    tmp.persist(&path).map_err(|e| io(e.error))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+#[path = "pep517_tests.rs"]
+mod tests;

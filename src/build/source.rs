@@ -1,0 +1,248 @@
+//! Source trees to build from: unpacked sdists and copies of local source directories, each
+//! identified by a content hash (the key of the built-wheel cache).
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::build::index::{hex, sha256_file};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{}` is not an sdist pyx can unpack (expected `.tar.gz`, `.tgz` or `.zip`)", path.display())]
+    Format { path: PathBuf },
+    #[error("`{}` contains an unsafe path `{member}`", archive.display())]
+    UnsafePath { archive: PathBuf, member: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SourceError + '_ {
+    move |source| SourceError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Names a copied source tree leaves out: VCS data, build output, caches.
+fn skipped(name: &str) -> bool {
+    matches!(
+        name,
+        ".git" | ".hg" | ".svn" | "build" | "dist" | "__pycache__" | ".tox" | ".nox" | ".venv"
+    ) || name.ends_with(".egg-info")
+}
+
+/// `name-version` from an sdist file name (`foo_bar-1.0.tar.gz` → (`foo_bar`, `1.0`)).
+pub fn sdist_name_version(filename: &str) -> Option<(String, String)> {
+    let stem = [".tar.gz", ".zip", ".tgz", ".tar.bz2", ".tar.xz"]
+        .iter()
+        .find_map(|ext| filename.strip_suffix(ext))?;
+    let (name, version) = stem.rsplit_once('-')?;
+    Some((name.to_string(), version.to_string()))
+}
+
+/// The project name a source directory declares statically (`[project] name` in
+/// `pyproject.toml`, or `name` in `setup.cfg`'s `[metadata]`).
+pub fn project_name(dir: &Path) -> Option<pep508_rs::PackageName> {
+    use std::str::FromStr;
+    let from_pyproject = std::fs::read_to_string(dir.join("pyproject.toml"))
+        .ok()
+        .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
+        .and_then(|t| t.get("project")?.get("name")?.as_str().map(str::to_string));
+    let name = from_pyproject.or_else(|| {
+        let cfg = std::fs::read_to_string(dir.join("setup.cfg")).ok()?;
+        let mut in_metadata = false;
+        for line in cfg.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_metadata = line == "[metadata]";
+            } else if in_metadata
+                && let Some((k, v)) = line.split_once('=')
+                && k.trim() == "name"
+            {
+                return Some(v.trim().to_string());
+            }
+        }
+        None
+    })?;
+    pep508_rs::PackageName::from_str(&name).ok()
+}
+
+/// A content hash of a source directory: every kept file's relative path, mode and bytes.
+pub fn tree_hash(dir: &Path) -> Result<String, SourceError> {
+    let mut hasher = Sha256::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !skipped(&e.file_name().to_string_lossy()));
+    for entry in walker {
+        let entry = entry.map_err(|e| SourceError::Io {
+            path: dir.to_path_buf(),
+            source: e.into(),
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        hasher.update(rel.to_string_lossy().as_bytes());
+        hasher.update([0]);
+        hasher.update(
+            sha256_file(entry.path())
+                .map_err(io(entry.path()))?
+                .as_bytes(),
+        );
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Copy a local source directory into `dest` (the build never writes into the user's tree).
+pub fn copy_tree(src: &Path, dest: &Path) -> Result<(), SourceError> {
+    let walker = walkdir::WalkDir::new(src)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !skipped(&e.file_name().to_string_lossy()));
+    for entry in walker {
+        let entry = entry.map_err(|e| SourceError::Io {
+            path: src.to_path_buf(),
+            source: e.into(),
+        })?;
+        let rel = entry.path().strip_prefix(src).unwrap_or(entry.path());
+        let target = dest.join(rel);
+        if entry.file_type().is_dir() {
+            fs_err::create_dir_all(&target).map_err(io(&target))?;
+        } else if entry.file_type().is_file() {
+            fs_err::copy(entry.path(), &target).map_err(io(&target))?;
+        }
+    }
+    Ok(())
+}
+
+/// Unpack an sdist into `dest`; returns its project directory (the single top-level directory,
+/// or `dest` itself when the archive has none).
+pub fn unpack_sdist(archive: &Path, dest: &Path) -> Result<PathBuf, SourceError> {
+    let name = archive
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    fs_err::create_dir_all(dest).map_err(io(dest))?;
+    if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+        let file = std::fs::File::open(archive).map_err(io(archive))?;
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        for entry in tar.entries().map_err(io(archive))? {
+            let mut entry = entry.map_err(io(archive))?;
+            let kind = entry.header().entry_type();
+            if !(kind.is_file() || kind.is_dir()) {
+                continue;
+            }
+            if !entry.unpack_in(dest).map_err(io(archive))? {
+                return Err(SourceError::UnsafePath {
+                    archive: archive.to_path_buf(),
+                    member: entry
+                        .path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                });
+            }
+        }
+    } else if name.ends_with(".zip") {
+        let file = std::fs::File::open(archive).map_err(io(archive))?;
+        let mut zip = zip::ZipArchive::new(file).map_err(|e| SourceError::Io {
+            path: archive.to_path_buf(),
+            source: std::io::Error::other(e),
+        })?;
+        for i in 0..zip.len() {
+            let mut member = zip.by_index(i).map_err(|e| SourceError::Io {
+                path: archive.to_path_buf(),
+                source: std::io::Error::other(e),
+            })?;
+            let Some(rel) = member.enclosed_name() else {
+                return Err(SourceError::UnsafePath {
+                    archive: archive.to_path_buf(),
+                    member: member.name().map(|n| n.to_string()).unwrap_or_default(),
+                });
+            };
+            let out = dest.join(rel);
+            if member.is_dir() {
+                fs_err::create_dir_all(&out).map_err(io(&out))?;
+                continue;
+            }
+            if let Some(parent) = out.parent() {
+                fs_err::create_dir_all(parent).map_err(io(parent))?;
+            }
+            let mut f = fs_err::File::create(&out).map_err(io(&out))?;
+            std::io::copy(&mut member, &mut f).map_err(io(&out))?;
+        }
+    } else {
+        return Err(SourceError::Format {
+            path: archive.to_path_buf(),
+        });
+    }
+    let entries: Vec<PathBuf> = std::fs::read_dir(dest)
+        .map_err(io(dest))?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    match entries.as_slice() {
+        [only] if only.is_dir() => Ok(only.clone()),
+        _ => Ok(dest.to_path_buf()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdist_names() {
+        assert_eq!(
+            sdist_name_version("markupsafe-3.0.2.tar.gz"),
+            Some(("markupsafe".into(), "3.0.2".into()))
+        );
+        assert_eq!(
+            sdist_name_version("foo_bar-1.0rc1.zip"),
+            Some(("foo_bar".into(), "1.0rc1".into()))
+        );
+        assert_eq!(sdist_name_version("foo.whl"), None);
+    }
+
+    #[test]
+    fn unpack_tar_gz_and_hash_trees() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src/demo-1.0");
+        std::fs::create_dir_all(src.join("pkg")).unwrap();
+        std::fs::create_dir_all(src.join(".git")).unwrap();
+        std::fs::write(src.join("pkg/__init__.py"), "x = 1\n").unwrap();
+        std::fs::write(src.join(".git/HEAD"), "ref").unwrap();
+        let archive = dir.path().join("demo-1.0.tar.gz");
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&archive).unwrap(),
+            flate2::Compression::fast(),
+        );
+        let mut tar = tar::Builder::new(gz);
+        tar.append_dir_all("demo-1.0", &src).unwrap();
+        tar.into_inner().unwrap().finish().unwrap();
+
+        let out = dir.path().join("out");
+        let project = unpack_sdist(&archive, &out).unwrap();
+        assert_eq!(project, out.join("demo-1.0"));
+        assert!(project.join("pkg/__init__.py").is_file());
+
+        std::fs::write(
+            src.join("pyproject.toml"),
+            "[project]\nname = \"Demo_Pkg\"\n",
+        )
+        .unwrap();
+        assert_eq!(project_name(&src).unwrap().as_ref(), "demo-pkg");
+        let copy = dir.path().join("copy");
+        copy_tree(&src, &copy).unwrap();
+        assert!(!copy.join(".git").exists());
+        let before = tree_hash(&src).unwrap();
+        assert_eq!(before, tree_hash(&copy).unwrap());
+        std::fs::write(src.join(".git/HEAD"), "other").unwrap();
+        assert_eq!(before, tree_hash(&src).unwrap());
+        std::fs::write(src.join("pkg/__init__.py"), "x = 2\n").unwrap();
+        assert_ne!(before, tree_hash(&src).unwrap());
+    }
+}

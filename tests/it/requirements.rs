@@ -1,0 +1,107 @@
+//! Requirements files through `pyx wheel`: nesting, markers evaluated for the target, constraints,
+//! and malformed lines reported with file:line.
+
+use crate::common::{TestContext, fixture, text};
+use crate::require_tools;
+
+#[test]
+fn a_malformed_line_names_file_line_and_text() {
+    let ctx = TestContext::new();
+    std::fs::create_dir(ctx.path().join("reqs")).unwrap();
+    std::fs::write(
+        ctx.path().join("requirements.txt"),
+        "six\n-r reqs/more.txt\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ctx.path().join("reqs/more.txt"),
+        "# ok\nmsgpack\nnumpy=>2\n",
+    )
+    .unwrap();
+    let out = ctx
+        .pyx()
+        .args(["wheel", "-r", "requirements.txt", "--target", "armv7l"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    insta::assert_snapshot!(ctx.filter(&stderr), @r#"error: reqs/more.txt:3: invalid requirement `numpy=>2`: no such comparison operator "=>", must be one of ~= == != <= >= < > === (at column 6: `=>2`)"#);
+}
+
+#[test]
+fn markers_and_constraints_from_files() {
+    require_tools!("arm-linux-gnueabihf-gcc");
+    let ctx = TestContext::new();
+    std::fs::write(
+        ctx.path().join("requirements.txt"),
+        format!(
+            "-c constraints.txt\n\
+             six ; platform_machine == \"armv7l\"\n\
+             pyx-fixture-no-such-package ; platform_machine == \"x86_64\"\n\
+             {} ; python_version >= \"3.8\"\n",
+            fixture("packages/markers").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(ctx.path().join("constraints.txt"), "six==1.16.0\n").unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "wheel",
+            "-r",
+            "requirements.txt",
+            "--target",
+            "armv7l",
+            "-w",
+            "wh",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let mut wheels: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.rsplit('/').next().unwrap())
+        .collect();
+    wheels.sort();
+    assert_eq!(
+        wheels,
+        [
+            "pyx_fixture_markers-1.0-py2.py3-none-any.whl",
+            "six-1.16.0-py2.py3-none-any.whl"
+        ]
+    );
+}
+
+#[test]
+fn a_conflict_is_reported_with_both_sources() {
+    require_tools!("arm-linux-gnueabihf-gcc");
+    let ctx = TestContext::new();
+    std::fs::write(
+        ctx.path().join("requirements.txt"),
+        format!("six==1.16.0\n{}\n", fixture("packages/markers").display()),
+    )
+    .unwrap();
+    std::fs::write(ctx.path().join("constraints.txt"), "six<1.16\n").unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "wheel",
+            "-r",
+            "requirements.txt",
+            "-c",
+            "constraints.txt",
+            "--target",
+            "armv7l",
+            "-w",
+            "wh",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no version of `six` matches `<1.16` (constraints.txt:1) and `==1.16.0` (requirements.txt:1)"),
+        "{stderr}"
+    );
+}

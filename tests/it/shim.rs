@@ -1,0 +1,108 @@
+//! The compiler shims: host paths and host-arch flags are refused with the documented message,
+//! and every call is logged with the package being built.
+
+use crate::common::{TestContext, fixture, text};
+use crate::env::copy_dir;
+use crate::require_tools;
+
+fn build_in_env(ctx: &TestContext, package: &str, allow: Option<&str>) -> std::process::Output {
+    let src = ctx.path().join(package);
+    copy_dir(&fixture(&format!("packages/{package}")), &src);
+    let mut cmd = ctx.pyx();
+    cmd.current_dir(&src)
+        .env("PYX_PACKAGE", package)
+        .env_remove("PYX_SHIM_ALLOW")
+        .args([
+            "run", "--target", "armv7l", "--", "python", "-m", "build", "-n", "-w", ".",
+        ]);
+    if let Some(allow) = allow {
+        cmd.env("PYX_SHIM_ALLOW", allow);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn host_include_dir_is_refused() {
+    require_tools!("arm-linux-gnueabihf-gcc");
+    let ctx = TestContext::new();
+    let out = build_in_env(&ctx, "bad_hostinc", None);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success());
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains(
+            "error: pyx refused `-I/usr/include` in a `cc` call for `armv7l` while building `bad_hostinc`\n  \
+             Caused by: `/usr/include` holds the build machine's headers; a cross build must use the sysroot's"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains("hint: fix the flag in the package's build files, or let it pass with PYX_SHIM_ALLOW='-I/usr/include' (or `all`)"),
+        "{all}"
+    );
+}
+
+#[test]
+fn m64_is_refused_on_a_32_bit_target() {
+    require_tools!("arm-linux-gnueabihf-gcc");
+    let ctx = TestContext::new();
+    let out = build_in_env(&ctx, "bad_m64", None);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success());
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains(
+            "error: pyx refused `-m64` in a `cc` call for `armv7l` while building `bad_m64`\n  \
+             Caused by: `-m64` asks for 64-bit code, but `armv7l` is a 32-bit target\n  \
+             hint: fix the flag in the package's build files, or let it pass with PYX_SHIM_ALLOW='-m64' (or `all`)"
+        ),
+        "{all}"
+    );
+}
+
+#[test]
+fn allowed_flag_reaches_the_compiler() {
+    require_tools!("arm-linux-gnueabihf-gcc");
+    let ctx = TestContext::new();
+    let out = build_in_env(&ctx, "bad_m64", Some("-m64"));
+    let (stdout, stderr) = text(&out);
+    let all = format!("{stdout}{stderr}");
+    // The shim lets it through; the real ARM compiler then rejects it itself.
+    assert!(!out.status.success());
+    assert!(!all.contains("pyx refused"), "{all}");
+    assert!(all.contains("-m64"), "{all}");
+}
+
+#[test]
+fn shim_calls_are_logged_per_package() {
+    require_tools!("arm-linux-gnueabihf-gcc");
+    let ctx = TestContext::new();
+    let package = format!("log-check-{}", std::process::id());
+    let out = ctx
+        .pyx()
+        .env("PYX_PACKAGE", &package)
+        .args(["run", "--target", "armv7l", "--", "sh", "-c"])
+        .arg("echo 'int f(void){return 1;}' > f.c && cc -c f.c -o f.o && cc --version >/dev/null && echo \"$PYX_CROSS_ENV\"")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let obj = std::fs::read(ctx.path().join("f.o")).unwrap();
+    assert_eq!(&obj[..4], b"\x7fELF");
+    assert_eq!(u16::from_le_bytes([obj[18], obj[19]]), 40, "EM_ARM");
+    let env = std::path::PathBuf::from(stdout.trim());
+    let log = std::fs::read_to_string(env.join("pyx/shim-log.jsonl")).unwrap();
+    let calls: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|c: &serde_json::Value| c["package"] == package.as_str())
+        .collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0]["tool"], "cc");
+    assert_eq!(
+        calls[0]["args"],
+        serde_json::json!(["-c", "f.c", "-o", "f.o"])
+    );
+    assert_eq!(calls[0]["exit"], 0);
+    assert_eq!(calls[1]["args"], serde_json::json!(["--version"]));
+}

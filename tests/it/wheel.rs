@@ -1,0 +1,360 @@
+//! `pyx wheel --target armv7l` end to end: fixture packages built with the real cross compiler
+//! through each PEP 517 backend, audited, tagged, and imported with the target's Python under QEMU
+//! (`pyx test`); the deliberately broken fixtures fail with their documented messages.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::common::{TestContext, fixture, text};
+use crate::require_tools;
+
+const CROSS: [&str; 2] = ["arm-linux-gnueabihf-gcc", "qemu-arm"];
+
+/// Run `pyx wheel --target armv7l -w wh ARGS`; returns (success, stdout, stderr).
+fn wheel(ctx: &TestContext, args: &[&str]) -> (bool, String, String) {
+    let out = ctx
+        .pyx()
+        .args(["wheel", "--target", "armv7l", "-w", "wh"])
+        .args(args)
+        .output()
+        .expect("run pyx wheel");
+    let (stdout, stderr) = text(&out);
+    (out.status.success(), stdout, stderr)
+}
+
+fn package(name: &str) -> String {
+    fixture(&format!("packages/{name}")).display().to_string()
+}
+
+/// Wheel file names in the wheelhouse, sorted.
+fn wheelhouse(ctx: &TestContext) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(ctx.path().join("wh"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".whl"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn wheels(ctx: &TestContext) -> Vec<PathBuf> {
+    wheelhouse(ctx)
+        .iter()
+        .map(|n| ctx.path().join("wh").join(n))
+        .collect()
+}
+
+/// `pyx test --target armv7l WHEELS -- python -c CODE` under QEMU; panics with its output.
+fn run_on_target(ctx: &TestContext, wheels: &[PathBuf], code: &str) -> String {
+    let out = ctx
+        .pyx()
+        .args(["test", "--target", "armv7l"])
+        .args(wheels)
+        .args(["--", "python", "-c", code])
+        .output()
+        .expect("run pyx test");
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "pyx test failed\n{stdout}\n{stderr}");
+    stdout
+}
+
+fn report(ctx: &TestContext, path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(ctx.path().join(path)).expect("report written");
+    serde_json::from_str(&text).expect("report is JSON")
+}
+
+#[test]
+fn cython_and_a_pure_package_on_a_c_extension_import_under_qemu() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let (ok, stdout, stderr) = wheel(
+        &ctx,
+        &[
+            &package("pure_dep"),
+            &package("cython_ext"),
+            &package("setuptools_c"),
+            "--report",
+            "report.json",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        wheelhouse(&ctx),
+        [
+            "pyx_fixture_cython_ext-1.0-cp311-cp311-linux_armv7l.whl",
+            "pyx_fixture_pure_dep-1.0-py2.py3-none-any.whl",
+            "pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl",
+        ]
+    );
+    assert_eq!(
+        stdout.lines().count(),
+        3,
+        "stdout lists the wheels: {stdout}"
+    );
+    let report = report(&ctx, Path::new("report.json"));
+    assert_eq!(report["target"], "armv7l");
+    let cython = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "pyx-fixture-cython-ext")
+        .expect("cython fixture in the report");
+    assert_eq!(cython["backend"], "setuptools.build_meta");
+    assert_eq!(cython["audit"], "passed");
+    assert_eq!(cython["tags"], serde_json::json!(["linux_armv7l"]));
+    let out = run_on_target(
+        &ctx,
+        &wheels(&ctx),
+        "import platform, pyx_cython_ext, pyx_pure_dep\n\
+         assert pyx_cython_ext.sizeof_long() == 4\n\
+         assert pyx_cython_ext.fib(90) == 2880067194370816120\n\
+         print(platform.machine(), pyx_pure_dep.answer())",
+    );
+    assert!(out.contains("armv7l"), "{out}");
+}
+
+#[test]
+fn scikit_build_core_uses_the_cmake_toolchain() {
+    require_tools!(CROSS[0], CROSS[1], "cmake");
+    let ctx = TestContext::new();
+    let (ok, _, stderr) = wheel(&ctx, &[&package("skbuild_ext")]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        wheelhouse(&ctx),
+        ["pyx_fixture_skbuild_ext-1.0-cp311-cp311-linux_armv7l.whl"]
+    );
+    run_on_target(
+        &ctx,
+        &wheels(&ctx),
+        "import pyx_skbuild_ext as m\nassert m.pointer_bits() == 32\nassert m.add(40, 2) == 42",
+    );
+}
+
+#[test]
+fn meson_python_gets_the_cross_file() {
+    require_tools!(CROSS[0], CROSS[1], "ninja");
+    let ctx = TestContext::new();
+    let (ok, _, stderr) = wheel(&ctx, &[&package("meson_c")]);
+    assert!(ok, "{stderr}");
+    let names = wheelhouse(&ctx);
+    assert_eq!(
+        names,
+        ["pyx_fixture_meson_c-1.0-cp311-cp311-linux_armv7l.whl"]
+    );
+    run_on_target(&ctx, &wheels(&ctx), "import pyx_meson_c");
+}
+
+#[test]
+fn markers_select_target_dependencies_only() {
+    require_tools!(CROSS[0]);
+    let ctx = TestContext::new();
+    let (ok, _, stderr) = wheel(&ctx, &[&package("markers")]);
+    assert!(
+        ok,
+        "the x86_64-only dependency must not be looked up: {stderr}"
+    );
+    let names = wheelhouse(&ctx);
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names[0].starts_with("pyx_fixture_markers-1.0-"),
+        "{names:?}"
+    );
+    assert!(
+        names[1].starts_with("six-"),
+        "the armv7l-only dependency is fetched: {names:?}"
+    );
+}
+
+#[test]
+fn a_silent_pure_fallback_is_a_failure() {
+    require_tools!(CROSS[0]);
+    let ctx = TestContext::new();
+    let (ok, _, stderr) = wheel(&ctx, &[&package("fallback")]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("produced a pure-Python wheel (a silent fallback)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("fatal error: pyx_fixture_missing.h"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--allow-pure-fallback"), "{stderr}");
+    assert!(wheelhouse(&ctx).is_empty(), "a failed build lands nothing");
+
+    let good = ctx
+        .path()
+        .join("wh/pyx_fixture_fallback-1.0-py3-none-any.whl");
+    std::fs::write(&good, b"a good wheel from an earlier run").unwrap();
+    let (ok, _, _) = wheel(&ctx, &[&package("fallback")]);
+    assert!(!ok);
+    assert_eq!(
+        std::fs::read(&good).unwrap(),
+        b"a good wheel from an earlier run",
+        "a failed build never overwrites a wheel"
+    );
+    std::fs::remove_file(&good).unwrap();
+
+    let (ok, _, stderr) = wheel(&ctx, &[&package("fallback"), "--allow-pure-fallback"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        wheelhouse(&ctx),
+        ["pyx_fixture_fallback-1.0-py3-none-any.whl"]
+    );
+}
+
+#[test]
+fn host_include_paths_fail_with_the_package_log_and_a_hint() {
+    require_tools!(CROSS[0]);
+    let ctx = TestContext::new();
+    let (ok, _, stderr) = wheel(
+        &ctx,
+        &[
+            &package("bad_hostinc"),
+            &package("setuptools_c"),
+            "--keep-going",
+            "-j",
+            "1",
+        ],
+    );
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("error: `bad_hostinc` failed"), "{stderr}");
+    assert!(stderr.contains("log: "), "{stderr}");
+    assert!(stderr.contains("/usr/include"), "{stderr}");
+    assert!(stderr.contains("hint: "), "{stderr}");
+    assert!(
+        stderr.contains("1 ok, 1 failed"),
+        "--keep-going builds the rest: {stderr}"
+    );
+    assert_eq!(
+        wheelhouse(&ctx),
+        ["pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl"]
+    );
+}
+
+#[test]
+fn a_rerun_reuses_the_built_wheel() {
+    require_tools!(CROSS[0]);
+    let ctx = TestContext::new();
+    let (ok, _, stderr) = wheel(&ctx, &[&package("setuptools_c")]);
+    assert!(ok, "{stderr}");
+    let start = Instant::now();
+    let (ok, _, stderr) = wheel(&ctx, &[&package("setuptools_c"), "--report", "r.json"]);
+    let elapsed = start.elapsed();
+    assert!(ok, "{stderr}");
+    assert!(
+        elapsed.as_secs_f64() < 2.0,
+        "a no-op rerun took {elapsed:?}"
+    );
+    assert_eq!(
+        report(&ctx, Path::new("r.json"))["packages"][0]["source"],
+        "cached"
+    );
+    let (ok, _, stderr) = wheel(
+        &ctx,
+        &[&package("setuptools_c"), "--no-cache", "--report", "r.json"],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        report(&ctx, Path::new("r.json"))["packages"][0]["source"],
+        "built"
+    );
+}
+
+#[test]
+fn markupsafe_and_msgpack_from_pypi() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let (ok, _, stderr) = wheel(&ctx, &["markupsafe==3.0.2", "msgpack==1.1.0", "six"]);
+    assert!(ok, "{stderr}");
+    let names = wheelhouse(&ctx);
+    assert!(
+        names.contains(&"markupsafe-3.0.2-cp311-cp311-linux_armv7l.whl".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"msgpack-1.1.0-cp311-cp311-linux_armv7l.whl".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("six-") && n.ends_with("-none-any.whl")),
+        "{names:?}"
+    );
+    run_on_target(
+        &ctx,
+        &wheels(&ctx),
+        "import markupsafe, markupsafe._speedups, msgpack, msgpack._cmsgpack, six\n\
+         assert str(markupsafe.escape('<pyx>')) == '&lt;pyx&gt;'\n\
+         assert msgpack.unpackb(msgpack.packb({'a': [1, 2]})) == {'a': [1, 2]}",
+    );
+}
+
+#[test]
+fn nothing_to_build_is_a_usage_error() {
+    let ctx = TestContext::new();
+    let out = ctx
+        .pyx()
+        .args(["wheel", "--target", "armv7l"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("nothing to build"), "{stderr}");
+}
+
+/// `tar czf` an sdist of a fixture into `dir`.
+fn sdist(ctx: &TestContext, fixture_name: &str, file: &str, dir: &str) -> PathBuf {
+    let out = ctx.path().join(dir);
+    std::fs::create_dir_all(&out).unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(out.join(file))
+        .arg("-C")
+        .arg(fixture("packages"))
+        .arg(fixture_name)
+        .status()
+        .expect("run tar");
+    assert!(status.success());
+    out.join(file)
+}
+
+#[test]
+fn local_sdists_and_find_links() {
+    require_tools!(CROSS[0], "tar");
+    let ctx = TestContext::new();
+    let file = "pyx_fixture_setuptools_c-1.0.tar.gz";
+    let path = sdist(&ctx, "setuptools_c", file, "dist");
+    let (ok, _, stderr) = wheel(&ctx, &[path.to_str().unwrap(), "--report", "r.json"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        wheelhouse(&ctx),
+        ["pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl"]
+    );
+    let source = &report(&ctx, Path::new("r.json"))["packages"][0]["source"];
+    assert!(
+        source == "built" || source == "cached",
+        "an sdist is built: {source}"
+    );
+
+    std::fs::remove_dir_all(ctx.path().join("wh")).unwrap();
+    let (ok, _, stderr) = wheel(&ctx, &["pyx-fixture-pure-dep", "--no-index", "-f", "dist"]);
+    assert!(!ok, "pure-dep is no archive in dist/: {stderr}");
+    assert!(
+        stderr.contains("no distribution of `pyx-fixture-pure-dep`"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = wheel(
+        &ctx,
+        &["pyx-fixture-setuptools-c==1.0", "--no-index", "-f", "dist"],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        wheelhouse(&ctx),
+        ["pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl"]
+    );
+}
