@@ -376,7 +376,7 @@ fn scan_all(archive: &WheelArchive, hash: bool) -> Result<Vec<Scanned>, WheelErr
         return scan_indices(archive.path(), &indices, hash);
     }
     let mut by_size = files.clone();
-    by_size.sort_by(|a, b| b.1.cmp(&a.1));
+    by_size.sort_by_key(|f| std::cmp::Reverse(f.1));
     let mut shares: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); threads];
     for (index, size) in by_size {
         let lightest = shares.iter_mut().min_by_key(|s| s.0).expect("threads > 0");
