@@ -205,11 +205,11 @@ pub fn parse(data: &[u8]) -> Result<ElfInfo, ElfError> {
     })
 }
 
-/// Refuse a file cut short: every section and segment header table and every section with
-/// contents must lie inside the data (goblin tolerates some of these).
+/// Refuse a file cut short: the section and program header tables must lie inside the data.
 fn check_extent(data: &[u8], h: &goblin::elf::Header) -> Result<(), ElfError> {
     let len = data.len() as u64;
-    let table_end = |off: u64, num: u16, size: u16| off + u64::from(num) * u64::from(size);
+    let table_end =
+        |off: u64, num: u16, size: u16| off.saturating_add(u64::from(num) * u64::from(size));
     if h.e_shoff != 0 && table_end(h.e_shoff, h.e_shnum, h.e_shentsize) > len {
         return Err(ElfError::Corrupt(format!(
             "the section header table ends past the file's {len} bytes (the file is truncated)"
@@ -240,5 +240,17 @@ mod tests {
         assert_eq!(parse(b"hello"), Err(ElfError::NotElf));
         assert!(parse(b"\x7fELF\x01\x01\x01").is_err());
         assert!(parse(b"\x7fELF\x09").is_err());
+    }
+
+    /// Found by fuzz/elf: a section header offset near `u64::MAX` overflowed the extent check.
+    #[test]
+    fn huge_header_offsets_are_corrupt_not_a_panic() {
+        let mut data = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/elf/aarch64.so"
+        ))
+        .unwrap();
+        data[0x28..0x30].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(matches!(parse(&data), Err(ElfError::Corrupt(_))));
     }
 }

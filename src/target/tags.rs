@@ -42,10 +42,15 @@ const LEGACY: &[(&str, u16, u16)] = &[
     ("manylinux2014", 2, 17),
 ];
 
+/// `X_Y_arch` with X and Y canonical decimals (no leading zeros), so the tag round-trips.
 fn split_glibc(rest: &str) -> Option<(u16, u16, &str)> {
+    let number = |s: &str| -> Option<u16> {
+        let n: u16 = s.parse().ok()?;
+        (n.to_string() == s).then_some(n)
+    };
     let (major, rest) = rest.split_once('_')?;
     let (minor, arch) = rest.split_once('_')?;
-    Some((major.parse().ok()?, minor.parse().ok()?, arch))
+    Some((number(major)?, number(minor)?, arch))
 }
 
 impl PlatformTag {
@@ -263,5 +268,16 @@ mod tests {
         );
         assert!("".parse::<PlatformTag>().is_err());
         assert!("linux_armv7l.x".parse::<PlatformTag>().is_err());
+    }
+
+    /// Found by fuzz/wheel_filename: leading zeros parsed as a number did not round-trip.
+    #[test]
+    fn manylinux_with_leading_zeros_round_trips() {
+        let tag = "manylinux_000000_007_y_nux_0hinux__5";
+        assert_eq!(tag.parse::<PlatformTag>().unwrap().to_string(), tag);
+        assert_eq!(
+            tag.parse::<PlatformTag>().unwrap(),
+            PlatformTag::Other(tag.to_string())
+        );
     }
 }

@@ -184,7 +184,6 @@ pub fn retag(
     }
     let mut file = writer.finish().map_err(zip_err)?;
     file.flush().map_err(write_err)?;
-    file.get_ref().sync_all().map_err(write_err)?;
     drop(file);
     temp.persist(&out_path).map_err(|e| write_err(e.error))?;
     if matches!(dest, Destination::InPlace) && new_name != old_name {
