@@ -28,19 +28,9 @@ impl BuildHost for CrossHost {
         Some(self.env.cmake_toolchain_file())
     }
 
-    fn compiler_calls(&self, package: &str) -> usize {
-        self.compiler_log(package).len()
-    }
-
-    fn compiler_seconds(&self, package: &str, skip: usize) -> f64 {
-        crate::crossenv::busy_seconds(self.compiler_log(package).iter().skip(skip))
-    }
-}
-
-impl CrossHost {
-    fn compiler_log(&self, package: &str) -> Vec<ShimCall> {
+    fn compiler_calls(&self, package: &str) -> Vec<ShimCall> {
         let mut calls = self.env.shim_calls(Some(package)).unwrap_or_default();
-        calls.retain(|c| matches!(c.tool.as_str(), "cc" | "c++" | "gcc" | "g++"));
+        calls.retain(ShimCall::is_compiler);
         calls
     }
 }

@@ -530,7 +530,7 @@ impl<'a> Pipeline<'a> {
         let wheel_dir = scratch.path().join("wheel");
         fs_err::create_dir_all(&wheel_dir).map_err(|e| io("cannot create the wheel dir", &e))?;
         self.reporter.stage(label, Stage::Building);
-        let calls_before = self.host.compiler_calls(label);
+        let calls_before = self.host.compiler_calls(label).len();
         let request = BuildRequest {
             package: label,
             source_dir: &project,
@@ -554,8 +554,11 @@ impl<'a> Pipeline<'a> {
         let compiled = built.build_system.is_compiling_backend() || declares_extensions(&project);
         let staging = scratch.path().join("final");
         fs_err::create_dir_all(&staging).map_err(|e| io("cannot create the staging dir", &e))?;
-        let ran_compiler = self.host.compiler_calls(label) > calls_before;
-        report.compiler_seconds = Some(self.host.compiler_seconds(label, calls_before));
+        let calls = self.host.compiler_calls(label);
+        let ran_compiler = calls.len() > calls_before;
+        report.compiler_seconds = Some(crate::crossenv::busy_seconds(
+            calls.get(calls_before..).unwrap_or_default(),
+        ));
         let (wheel, tags, audit) = self
             .finish(&built.wheel, compiled, ran_compiler, &staging)
             .map_err(|mut f| {

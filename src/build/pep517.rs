@@ -24,14 +24,9 @@ pub trait BuildHost: Sync {
     fn meson_cross_file(&self) -> Option<PathBuf>;
     /// The CMake toolchain file for scikit-build-core and other CMake-driven backends.
     fn cmake_toolchain_file(&self) -> Option<PathBuf>;
-    /// How many compiler calls the shims have logged for `package` so far (compared before and
-    /// after a build).
-    fn compiler_calls(&self, package: &str) -> usize;
-    /// Wall-clock seconds spent inside the compiler for `package`, counting its calls after the
-    /// first `skip` (what a build's report shows as compiler time).
-    fn compiler_seconds(&self, _package: &str, _skip: usize) -> f64 {
-        0.0
-    }
+    /// The compiler calls the shims have logged for `package` so far (compared before and after
+    /// a build).
+    fn compiler_calls(&self, package: &str) -> Vec<crate::crossenv::ShimCall>;
 }
 
 /// `[build-system]` of a source tree (PEP 518, PEP 517).

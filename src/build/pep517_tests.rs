@@ -18,8 +18,8 @@ impl BuildHost for Native {
     fn cmake_toolchain_file(&self) -> Option<PathBuf> {
         None
     }
-    fn compiler_calls(&self, _package: &str) -> usize {
-        0
+    fn compiler_calls(&self, _package: &str) -> Vec<crate::crossenv::ShimCall> {
+        Vec::new()
     }
 }
 

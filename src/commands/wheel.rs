@@ -124,9 +124,7 @@ impl Timing {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
         let calls = env.shim_calls(None).unwrap_or_default();
-        let compiles = calls.iter().filter(|c| {
-            c.start >= since && matches!(c.tool.as_str(), "cc" | "c++" | "gcc" | "g++")
-        });
+        let compiles = calls.iter().filter(|c| c.start >= since && c.is_compiler());
         Timing {
             seconds: started.elapsed().map_or(0.0, |d| d.as_secs_f64()),
             compiler_seconds: crate::crossenv::busy_seconds(compiles),

@@ -89,6 +89,13 @@ pub struct ShimCall {
     pub seconds: f64,
 }
 
+impl ShimCall {
+    /// A call of the C or C++ compiler (what "the build ran the compiler" means).
+    pub fn is_compiler(&self) -> bool {
+        matches!(self.tool.as_str(), "cc" | "c++" | "gcc" | "g++")
+    }
+}
+
 /// Wall-clock seconds covered by at least one of `calls` (overlapping calls counted once).
 pub fn busy_seconds<'a>(calls: impl IntoIterator<Item = &'a ShimCall>) -> f64 {
     let mut spans: Vec<(f64, f64)> = calls
@@ -107,12 +114,6 @@ pub fn busy_seconds<'a>(calls: impl IntoIterator<Item = &'a ShimCall>) -> f64 {
 }
 
 impl CrossEnv {
-    /// Create (or refresh) a cross env for `profile` in `dir`, with the build Python on PATH.
-    pub fn create(dir: &Path, profile: &TargetProfile) -> Result<CrossEnv> {
-        let build = BuildPython::find()?;
-        CrossEnv::create_with(dir, profile, &build, None)
-    }
-
     /// Create (or refresh) a cross env; every file is written only if its content changed.
     pub fn create_with(
         dir: &Path,
