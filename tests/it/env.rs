@@ -395,3 +395,65 @@ fn env_works_by_hand_without_pyx_run() {
         format!("{}\n", 2880067194370816120u64 % 1_000_000_007)
     );
 }
+
+/// Mirror `real` into `root` with symlinks, recreating the directories on `path` and copying its
+/// last component, which `edit` may change.
+fn mirror_with(real: &Path, root: &Path, path: &[&str], edit: &dyn Fn(String) -> String) {
+    std::fs::create_dir_all(root).unwrap();
+    let (first, rest) = path.split_first().unwrap();
+    for entry in std::fs::read_dir(real).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        let dest = root.join(&name);
+        if name.to_str() != Some(*first) {
+            std::os::unix::fs::symlink(entry.path(), &dest).unwrap();
+        } else if rest.is_empty() {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            std::fs::write(&dest, edit(text)).unwrap();
+        } else {
+            mirror_with(&entry.path(), &dest, rest, edit);
+        }
+    }
+}
+
+/// `packaging.tags` must see the target's glibc: here a root whose headers say 2.31, unlike the
+/// build machine (Debian 12: 2.36).
+#[test]
+fn the_env_reports_the_sysroots_glibc_not_the_build_machines() {
+    require_tools!("aarch64-linux-gnu-gcc");
+    let real = crate::sysroot::sysroot_for("aarch64");
+    let ctx = TestContext::new();
+    let root = ctx.path().join("root");
+    mirror_with(&real, &root, &["usr", "include", "features.h"], &|text| {
+        text.replace(
+            "#define\t__GLIBC_MINOR__\t36",
+            "#define\t__GLIBC_MINOR__\t31",
+        )
+    });
+    let features = std::fs::read_to_string(root.join("usr/include/features.h")).unwrap();
+    assert!(
+        features.contains("__GLIBC_MINOR__\t31"),
+        "the fixture edit took"
+    );
+
+    let dir = ctx.path().join("env");
+    let out = ctx
+        .pyx()
+        .args(["env", "create"])
+        .arg(&dir)
+        .args(["--target", "aarch64", "--sysroot"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    let out = ctx
+        .pyx()
+        .args(["env", "show", "--json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["glibc"], "glibc 2.31");
+}
