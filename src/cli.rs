@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::target::TargetName;
+use crate::platform::TargetName;
 
 #[derive(Debug, Parser)]
 #[command(

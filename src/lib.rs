@@ -6,17 +6,19 @@ use std::ffi::OsString;
 use clap::Parser;
 
 pub mod audit;
-pub mod build;
 pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod crossenv;
 pub mod env_vars;
+pub mod pep517;
+pub mod pipeline;
+pub mod platform;
 pub mod printer;
 pub mod python;
 pub mod requirements;
+pub mod resolve;
 pub mod sysroot;
-pub mod target;
 pub mod wheel;
 pub mod wheelhouse;
 

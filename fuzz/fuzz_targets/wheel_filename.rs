@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pyx::target::tags::PlatformTag;
+use pyx::platform::tags::PlatformTag;
 use pyx::wheel::WheelFilename;
 
 fuzz_target!(|data: &[u8]| {

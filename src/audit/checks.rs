@@ -3,8 +3,8 @@
 use super::arm_attributes::{cpu_arch_name, cpu_arch_runs_on};
 use super::elf::{ElfInfo, Libc, machine_name};
 use super::{ElfMember, Finding, FindingKind, policy, target_of};
-use crate::target::arch::{ElfClass, Endian, FloatAbi, Target};
-use crate::target::tags::PlatformTag;
+use crate::platform::arch::{ElfClass, Endian, FloatAbi, Target};
+use crate::platform::tags::PlatformTag;
 
 /// A finding before it is tied to a wheel and member.
 pub(crate) struct Issue {

@@ -8,7 +8,7 @@ use goblin::elf::header::{EI_CLASS, EI_DATA, ELFCLASS32, ELFCLASS64, ELFDATA2LSB
 
 use super::arm_attributes::{self, ArmAttributes, SHT_ARM_ATTRIBUTES};
 use super::policy::compare_versions;
-use crate::target::arch::{ElfClass, Endian, FloatAbi, em};
+use crate::platform::arch::{ElfClass, Endian, FloatAbi, em};
 
 /// `EF_ARM_EABIMASK`: the EABI version in the top byte of an ARM `e_flags`.
 const EF_ARM_EABIMASK: u32 = 0xff00_0000;

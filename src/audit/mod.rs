@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::target::arch::{FloatAbi, TARGETS, Target};
-use crate::target::tags::PlatformTag;
+use crate::platform::arch::{FloatAbi, TARGETS, Target};
+use crate::platform::tags::PlatformTag;
 use crate::wheel::filename::WheelFilename;
 use crate::wheel::metadata::{WheelInfo, WheelMetadata};
 use crate::wheel::reader::WheelError;
@@ -196,7 +196,7 @@ pub fn target_of(info: &ElfInfo) -> Option<&'static Target> {
             && t.elf.endian == info.endian
             && (t.elf.float_abi.is_none() || t.elf.float_abi == info.float_abi)
     });
-    if info.machine != crate::target::arch::em::ARM {
+    if info.machine != crate::platform::arch::em::ARM {
         return candidates.next();
     }
     let cpu = info.arm_attributes.as_ref().and_then(|a| a.cpu_arch);

@@ -9,8 +9,8 @@ use crate::ExitStatus;
 use crate::cli::{EnvCommand, EnvCreateArgs, EnvShowArgs, GlobalArgs};
 use crate::crossenv::CrossEnv;
 use crate::crossenv::buildenv::{BuildEnv, default_requirements};
+use crate::platform::TargetProfile;
 use crate::python::BuildPython;
-use crate::target::TargetProfile;
 
 pub fn run(cmd: EnvCommand, _global: &GlobalArgs) -> Result<ExitStatus> {
     match cmd {

@@ -12,8 +12,8 @@ use crate::audit::arm_attributes::cpu_arch_name;
 use crate::audit::elf::{self, ElfInfo, describe_versions};
 use crate::audit::{self, target_of};
 use crate::cli::InspectArgs;
+use crate::platform::arch::{ElfClass, Endian, FloatAbi};
 use crate::printer::ResultExt;
-use crate::target::arch::{ElfClass, Endian, FloatAbi};
 use crate::wheel::WheelFilename;
 
 /// Largest bare ELF file `inspect` reads.

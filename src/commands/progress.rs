@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::build::{PackageReport, Reporter, Stage};
 use crate::cli::GlobalArgs;
+use crate::pipeline::{PackageReport, Reporter, Stage};
 
 /// Pick the reporter for this terminal and verbosity.
 pub fn reporter(global: &GlobalArgs) -> Box<dyn Reporter> {

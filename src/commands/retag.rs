@@ -10,8 +10,8 @@ use crate::ExitStatus;
 use crate::audit::{self, FindingKind, binary_findings};
 use crate::cli::RetagArgs;
 use crate::commands::verify::render_finding;
+use crate::platform::tags::PlatformTag;
 use crate::printer::{self, ResultExt};
-use crate::target::tags::PlatformTag;
 use crate::wheel::rewrite::{self, Destination};
 
 /// Findings that mean the tag would lie about the binaries.

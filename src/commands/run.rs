@@ -7,9 +7,9 @@ use crate::ExitStatus;
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::crossenv::CrossEnv;
 use crate::crossenv::buildenv::{BuildEnv, default_requirements};
+use crate::platform::TargetProfile;
 use crate::printer::with_hint;
 use crate::python::BuildPython;
-use crate::target::TargetProfile;
 
 pub fn run(args: RunArgs, _global: &GlobalArgs) -> Result<ExitStatus> {
     let build = BuildPython::find()?;

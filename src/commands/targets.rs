@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::ExitStatus;
 use crate::cli::TargetsArgs;
+use crate::platform::TARGETS;
 use crate::sysroot;
-use crate::target::TARGETS;
 
 #[derive(Serialize)]
 struct Row {

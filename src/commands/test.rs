@@ -11,9 +11,9 @@ use crate::ExitStatus;
 use crate::cli::{GlobalArgs, TestArgs};
 use crate::commands::run::exit_status;
 use crate::crossenv::write_if_changed_mode;
+use crate::platform::TargetProfile;
 use crate::printer::with_hint;
 use crate::python::BuildPython;
-use crate::target::TargetProfile;
 use crate::wheel::reader::WheelArchive;
 
 pub fn run(args: TestArgs, _global: &GlobalArgs) -> Result<ExitStatus> {

@@ -6,16 +6,16 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::ExitStatus;
-use crate::build::host::CrossHost;
-use crate::build::pep517::ConfigArgs;
-use crate::build::{self, PackageReport, Pipeline, Settings};
 use crate::cli::{GlobalArgs, WheelArgs};
 use crate::commands::progress;
 use crate::crossenv::CrossEnv;
+use crate::pep517::ConfigArgs;
+use crate::pipeline::host::CrossHost;
+use crate::pipeline::{self, PackageReport, Pipeline, Settings};
+use crate::platform::TargetProfile;
 use crate::printer::with_hint;
 use crate::python::BuildPython;
 use crate::requirements::Requirements;
-use crate::target::TargetProfile;
 use crate::wheelhouse::Wheelhouse;
 
 pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
@@ -29,7 +29,7 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let wheelhouse = Wheelhouse::open(&args.wheel_dir)?;
     let reporter = progress::reporter(global);
     let pipeline = Pipeline::new(settings, &profile, &host, &wheelhouse, reporter.as_ref())?;
-    let run = build::run(&pipeline, &requirements)?;
+    let run = pipeline::run(&pipeline, &requirements)?;
     drop(reporter);
 
     if let Some(path) = &args.report {
@@ -137,7 +137,7 @@ fn write_report(
     path: &Path,
     profile: &TargetProfile,
     wheelhouse: &Wheelhouse,
-    run: &build::RunReport,
+    run: &pipeline::RunReport,
     timing: &Timing,
 ) -> Result<()> {
     let skipped: Vec<_> = run
@@ -236,7 +236,7 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::Provenance;
+    use crate::pipeline::Provenance;
 
     fn row(
         name: &str,

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::target::TargetProfile;
+use crate::platform::TargetProfile;
 
 /// The toolchain file text for a cross env whose shims live in `bin`.
 pub fn render(profile: &TargetProfile, bin: &Path, pkg_config_libdir: &str) -> String {

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::target::TargetProfile;
+use crate::platform::TargetProfile;
 
 /// The cross file text for a cross env whose shims and `python` live in `bin`.
 pub fn render(profile: &TargetProfile, bin: &Path, pkg_config_libdir: &str) -> String {

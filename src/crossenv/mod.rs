@@ -16,16 +16,15 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::env_vars;
+use crate::platform::TargetProfile;
 use crate::printer::with_hint;
 use crate::python::{BuildPython, major_minor};
-use crate::target::TargetProfile;
 
 pub mod buildenv;
 pub mod cmake;
 pub mod meson;
 pub mod shims;
 pub mod sysconfig;
-pub mod toolchain;
 
 use buildenv::BuildEnv;
 use shims::ShimConfig;

@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::env_vars;
-use crate::target::Target;
+use crate::platform::Target;
 
 /// The tools a cross env shims, by the name of the wrapper in `<env>/bin`.
 pub const SHIM_TOOLS: &[&str] = &[

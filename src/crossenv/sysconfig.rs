@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::target::TargetProfile;
+use crate::platform::TargetProfile;
 
 /// Variables whose first word is the C compiler (replaced by the `cc` shim).
 const CC_VARS: &[&str] = &["CC", "MAINCC", "LINKCC", "LDSHARED", "BLDSHARED", "CPP"];

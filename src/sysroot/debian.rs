@@ -10,9 +10,9 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::cache_dir;
+use crate::platform::Target;
 use crate::printer::with_hint;
 use crate::sysroot::{MARKER, cached_path};
-use crate::target::Target;
 
 /// What a complete sysroot records about itself in its marker file.
 #[derive(Debug, Clone, Serialize, Deserialize)]

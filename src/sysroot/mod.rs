@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::cache::cache_dir;
-use crate::target::Target;
+use crate::platform::Target;
 
 pub mod debian;
 

@@ -12,7 +12,7 @@ use super::filename::{WheelFilename, WheelFilenameError};
 use super::metadata::find_dist_info;
 use super::reader::{WheelArchive, WheelError};
 use super::record::{self, RecordEntry};
-use crate::target::tags::PlatformTag;
+use crate::platform::tags::PlatformTag;
 
 /// Where a retagged wheel goes.
 #[derive(Debug, Clone, Copy)]

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use pyx::cli::TargetArgs;
+use pyx::platform::{Target, TargetName, TargetProfile};
 use pyx::python::BuildPython;
-use pyx::target::{Target, TargetName, TargetProfile};
 
 use crate::common::{TestContext, text};
 
@@ -177,7 +177,7 @@ fn missing_headers_and_libraries_map_to_real_debian_packages() {
         (Header("libxml/parser.h".into()), "libxml2-dev"),
         (PkgConfig("libxml-2.0".into()), "libxml2-dev"),
     ] {
-        let found = pyx::build::error::dev_package(armv7l, &missing);
+        let found = pyx::pep517::diagnose::dev_package(armv7l, &missing);
         assert_eq!((found.0.as_str(), found.1), (package, true), "{missing:?}");
     }
 }

@@ -7,10 +7,10 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::TargetArgs;
+use crate::platform::Target;
 use crate::printer::with_hint;
 use crate::python::{BuildPython, major_minor};
 use crate::sysroot::DebianSysroot;
-use crate::target::Target;
 
 /// Everything known about the target a build is for.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -81,7 +81,7 @@ impl TargetProfile {
                 python.ext_suffix
             );
         }
-        let toolchain = crate::crossenv::toolchain::resolve(
+        let toolchain = crate::platform::toolchain::resolve(
             target,
             args.cc.as_deref(),
             args.cxx.as_deref(),
@@ -201,7 +201,7 @@ fn locate_root(args: &TargetArgs, build: &BuildPython) -> Result<(&'static Targe
 
 /// The table row whose multiarch matches the target Python's (the first, e.g. armv7l for armhf).
 fn infer_target(python: &TargetPython) -> Option<&'static Target> {
-    crate::target::TARGETS
+    crate::platform::TARGETS
         .iter()
         .find(|t| t.multiarch == python.multiarch)
 }

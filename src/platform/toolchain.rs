@@ -8,10 +8,10 @@ use anyhow::{Context, Result};
 use goblin::elf::Elf;
 use goblin::elf::header::machine_to_str;
 
+use crate::platform::Target;
+use crate::platform::arch::{ElfClass, ElfIdentity, Endian, FloatAbi, em};
+use crate::platform::profile::Toolchain;
 use crate::printer::with_hint;
-use crate::target::Target;
-use crate::target::arch::{ElfClass, ElfIdentity, Endian, FloatAbi, em};
-use crate::target::profile::Toolchain;
 
 /// `e_flags` bits of ARM EABI objects (ELF for the ARM Architecture, section 5.2).
 const EF_ARM_ABI_FLOAT_HARD: u32 = 0x400;
@@ -407,7 +407,7 @@ mod tests {
     #[test]
     fn real_cross_compilers_match_the_table() {
         let sysroot = tempfile::tempdir().unwrap();
-        for target in crate::target::TARGETS {
+        for target in crate::platform::TARGETS {
             let gcc = format!("{}-gcc", target.triplet);
             if which::which(&gcc).is_err() {
                 continue;

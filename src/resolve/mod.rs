@@ -11,6 +11,8 @@ use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionO
 
 use crate::requirements::{Entry, Origin, Source};
 
+pub mod index;
+
 /// Two requirements that no single version satisfies.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -362,5 +364,4 @@ impl fmt::Display for Job {
 }
 
 #[cfg(test)]
-#[path = "resolve_tests.rs"]
 mod tests;

@@ -9,16 +9,17 @@ use pep508_rs::pep440_rs::Version;
 use pep508_rs::{ExtraName, PackageName};
 use sha2::{Digest, Sha256};
 
-use super::index::{
+use super::wheel_cache::{CachedInfo, read_cached, store_cached};
+use super::{Landed, PackageReport, Provenance, Reporter, Settings, Stage, source};
+use crate::audit::{FindingKind, audit_wheel, derive_platform_tags};
+use crate::pep517::diagnose as error;
+use crate::pep517::{BuildHost, BuildRequest};
+use crate::platform::TargetProfile;
+use crate::requirements::{Entry, Origin, Source};
+use crate::resolve::index::{
     Candidate, CandidateKind, Choice, Index, TagPolicy, choose, hex, sha256_file, sysroot_glibc,
 };
-use super::pep517::{BuildHost, BuildRequest};
-use super::resolve::{Job, Resolver};
-use super::wheel_cache::{CachedInfo, read_cached, store_cached};
-use super::{Landed, PackageReport, Provenance, Reporter, Settings, Stage, error, source};
-use crate::audit::{FindingKind, audit_wheel, derive_platform_tags};
-use crate::requirements::{Entry, Origin, Source};
-use crate::target::TargetProfile;
+use crate::resolve::{Job, Resolver};
 use crate::wheel::{WheelFilename, read_wheel_metadata};
 use crate::wheelhouse::Wheelhouse;
 
@@ -539,7 +540,7 @@ impl<'a> Pipeline<'a> {
             config,
             jobs,
         };
-        let built = super::pep517::build_wheel(self.host, &request).map_err(|e| {
+        let built = crate::pep517::build_wheel(self.host, &request).map_err(|e| {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             report.log_tail = error::tail(&text, 15);
             Failure {
@@ -662,7 +663,7 @@ impl<'a> Pipeline<'a> {
 /// Write `wheel` with platform tags `tags` into `out_dir` (PEP 425 file name, WHEEL and RECORD).
 fn retag_into(
     wheel: &Path,
-    tags: &[crate::target::tags::PlatformTag],
+    tags: &[crate::platform::tags::PlatformTag],
     out_dir: &Path,
 ) -> Result<PathBuf, Failure> {
     crate::wheel::rewrite::retag(

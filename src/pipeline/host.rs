@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::build::pep517::BuildHost;
 use crate::crossenv::buildenv::BuildEnv;
 use crate::crossenv::{CrossEnv, ShimCall};
+use crate::pep517::BuildHost;
 use crate::python::BuildPython;
 
 /// Builds inside a cross env; build requirements go into build envs of the build Python.

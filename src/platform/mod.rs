@@ -4,6 +4,7 @@
 pub mod arch;
 pub mod profile;
 pub mod tags;
+pub mod toolchain;
 
 pub use arch::{TARGETS, Target, TargetName};
 pub use profile::TargetProfile;

@@ -12,17 +12,13 @@ use serde::Serialize;
 
 use crate::requirements::{IndexOptions, Requirements};
 
-pub mod error;
 pub mod host;
-pub mod index;
 pub mod package;
-pub mod pep517;
-pub mod resolve;
 pub mod source;
 pub mod wheel_cache;
 
+use crate::resolve::{self, Resolver};
 pub use package::Pipeline;
-use resolve::Resolver;
 
 /// What `pyx wheel` was asked to do, validated.
 #[derive(Debug, Clone)]
@@ -35,7 +31,7 @@ pub struct Settings {
     pub no_cache: bool,
     pub manylinux: bool,
     pub allow_pure_fallback: bool,
-    pub config: pep517::ConfigArgs,
+    pub config: crate::pep517::ConfigArgs,
     pub index: IndexOptions,
 }
 

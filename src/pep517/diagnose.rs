@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::platform::Target;
 use crate::sysroot::debian::MissingFile;
-use crate::target::Target;
 
 /// What went wrong, as read from a build log.
 #[derive(Debug, Clone, PartialEq, Eq)]

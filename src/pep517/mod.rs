@@ -10,6 +10,8 @@ use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
+pub mod diagnose;
+
 /// The setuptools backend pip assumes for a project without `[build-system]` (PEP 517).
 pub const LEGACY_BACKEND: &str = "setuptools.build_meta:__legacy__";
 const LEGACY_REQUIRES: &str = "setuptools>=40.8.0";
@@ -415,5 +417,4 @@ fn hook_script() -> Result<PathBuf, BuildError> {
 }
 
 #[cfg(test)]
-#[path = "pep517_tests.rs"]
 mod tests;
