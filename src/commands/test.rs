@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow};
 use crate::ExitStatus;
 use crate::cli::{GlobalArgs, TestArgs};
 use crate::commands::run::exit_status;
-use crate::crossenv::write_if_changed_mode;
+use crate::files::write_if_changed_mode;
 use crate::platform::TargetProfile;
 use crate::printer::with_hint;
 use crate::python::BuildPython;

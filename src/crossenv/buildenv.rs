@@ -207,11 +207,11 @@ fn key(build: &BuildPython, requirements: &[String]) -> String {
         h.update(r.as_bytes());
     }
     let digest = h.finalize();
-    format!("py{}-{}", major_minor(&build.version), hex(&digest[..8]))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!(
+        "py{}-{}",
+        major_minor(&build.version),
+        crate::digest::hex(&digest[..8])
+    )
 }
 
 /// A venv without pip (ensurepip costs seconds), filled by the build Python's own pip through

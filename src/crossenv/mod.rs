@@ -13,9 +13,9 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 
 use crate::env_vars;
+use crate::files::{symlink_if_changed, write_if_changed, write_if_changed_mode};
 use crate::platform::TargetProfile;
 use crate::printer::with_hint;
 use crate::python::{BuildPython, major_minor};
@@ -171,8 +171,7 @@ impl CrossEnv {
             profile.toolchain.cxx,
             build.executable,
         ]);
-        let digest = sha2::Sha256::digest(key.to_string().as_bytes());
-        let hash: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        let hash = crate::digest::short_hash(key.to_string().as_bytes(), 6);
         let dir = crate::cache::cache_dir()
             .join("envs")
             .join(format!("{}-{hash}", profile.target));
@@ -523,39 +522,6 @@ impl CrossEnv {
             log: self.shim_log(),
         }
     }
-}
-
-/// Write `content` to `path` unless it already holds exactly that; true when written.
-pub fn write_if_changed(path: &Path, content: &str) -> Result<bool> {
-    write_if_changed_mode(path, content, 0o644)
-}
-
-/// [`write_if_changed`] with the file's permissions set before it appears (atomic rename).
-pub fn write_if_changed_mode(path: &Path, content: &str, mode: u32) -> Result<bool> {
-    use std::os::unix::fs::PermissionsExt;
-    let same_mode = || fs_err::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o777 == mode);
-    if fs_err::read(path).is_ok_and(|old| old == content.as_bytes()) && same_mode() {
-        return Ok(false);
-    }
-    let dir = path.parent().context("a file path has a parent")?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, content.as_bytes())?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(true)
-}
-
-fn symlink_if_changed(to: &Path, link: &Path) -> Result<()> {
-    if fs_err::read_link(link).is_ok_and(|old| old == to) {
-        return Ok(());
-    }
-    let tmp = link.with_extension(format!("pyx-tmp-{}", std::process::id()));
-    let _ = fs_err::remove_file(&tmp);
-    std::os::unix::fs::symlink(to, &tmp)
-        .and_then(|()| std::fs::rename(&tmp, link))
-        .with_context(|| format!("cannot link `{}` to `{}`", link.display(), to.display()))
 }
 
 #[cfg(test)]

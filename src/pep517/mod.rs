@@ -400,19 +400,13 @@ fn run_hook(
 
 /// The hook runner as a real file in the cache, written only when its content changes.
 fn hook_script() -> Result<PathBuf, BuildError> {
-    let dir = crate::cache::cache_dir().join("shims");
-    let path = dir.join("pep517_hook.py");
-    if std::fs::read_to_string(&path).is_ok_and(|t| t == HOOK_SCRIPT) {
-        return Ok(path);
-    }
-    let io = |source| BuildError::Io {
+    let path = crate::cache::cache_dir()
+        .join("shims")
+        .join("pep517_hook.py");
+    crate::files::write_if_changed(&path, HOOK_SCRIPT).map_err(|e| BuildError::Io {
         path: path.clone(),
-        source,
-    };
-    fs_err::create_dir_all(&dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
-    tmp.write_all(HOOK_SCRIPT.as_bytes()).map_err(io)?;
-    tmp.persist(&path).map_err(|e| io(e.error))?;
+        source: std::io::Error::other(format!("{e:#}")),
+    })?;
     Ok(path)
 }
 

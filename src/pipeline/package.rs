@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
 
+use crate::digest::{sha256_file, sha256_hex};
 use pep508_rs::pep440_rs::Version;
 use pep508_rs::{ExtraName, PackageName};
-use sha2::{Digest, Sha256};
 
 use super::wheel_cache::{CachedInfo, read_cached, store_cached};
 use super::{Landed, PackageReport, Provenance, Reporter, Settings, Stage, source};
@@ -17,7 +17,7 @@ use crate::pep517::{BuildHost, BuildRequest};
 use crate::platform::TargetProfile;
 use crate::requirements::{Entry, Origin, Source};
 use crate::resolve::index::{
-    Candidate, CandidateKind, Choice, Index, TagPolicy, choose, hex, sha256_file, sysroot_glibc,
+    Candidate, CandidateKind, Choice, Index, TagPolicy, choose, sysroot_glibc,
 };
 use crate::resolve::{Job, Resolver};
 use crate::wheel::{WheelFilename, read_wheel_metadata};
@@ -106,7 +106,7 @@ impl<'a> Pipeline<'a> {
             arch: profile.target().name.to_string(),
             glibc: sysroot_glibc(&profile.sysroot, &profile.python.multiarch),
         };
-        let profile_key = hex(&Sha256::digest(serde_json::to_vec(profile)?));
+        let profile_key = sha256_hex(&serde_json::to_vec(profile)?);
         let index = Index::new(
             settings.index.clone(),
             crate::cache::cache_dir().join("downloads"),
@@ -477,7 +477,7 @@ impl<'a> Pipeline<'a> {
             }
         };
         let config = self.settings.config.for_package(label);
-        let key = hex(&Sha256::digest(
+        let key = sha256_hex(
             serde_json::json!({
                 "source": source_hash,
                 "profile": self.profile_key,
@@ -488,7 +488,7 @@ impl<'a> Pipeline<'a> {
             })
             .to_string()
             .as_bytes(),
-        ));
+        );
         let cache = crate::cache::cache_dir();
         let cached_dir = cache.join("built").join(&key[..2]).join(&key);
         let direct_origin = task.direct_origin.clone();

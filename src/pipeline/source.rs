@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::resolve::index::{hex, sha256_file};
+use crate::digest::{hex, sha256_file};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {

@@ -106,7 +106,6 @@ fn cache_path(
     target: &'static Target,
     sysroot: &Path,
 ) -> PathBuf {
-    use sha2::Digest;
     let mtime = |p: &Path| -> Option<u128> {
         let m = fs_err::metadata(p).ok()?.modified().ok()?;
         Some(m.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos())
@@ -140,8 +139,7 @@ fn cache_path(
         tool(args.cxx.as_deref(), format!("{}-g++", target.triplet)),
         target.qemu.and_then(|q| which::which(q).ok()),
     ]);
-    let digest = sha2::Sha256::digest(key.to_string().as_bytes());
-    let hash: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let hash = crate::digest::short_hash(key.to_string().as_bytes(), 12);
     crate::cache::cache_dir()
         .join("profiles")
         .join(format!("{}-{hash}.json", target.name))

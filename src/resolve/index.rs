@@ -10,8 +10,8 @@ use pep508_rs::PackageName;
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use regex::Regex;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
+use crate::digest::{sha256_file, sha256_hex};
 use crate::requirements::IndexOptions;
 use crate::wheel::WheelFilename;
 
@@ -366,7 +366,7 @@ impl Index {
         }
         let key = match &c.sha256 {
             Some(h) => h.clone(),
-            None => hex(&Sha256::digest(c.url.as_bytes())),
+            None => sha256_hex(c.url.as_bytes()),
         };
         let dir = self.downloads.join(&key[..2]).join(&key);
         let path = dir.join(&c.filename);
@@ -446,25 +446,6 @@ fn join_url(base: &str, href: &str) -> String {
         Ok(u) => u.to_string(),
         Err(_) => href.to_string(),
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The sha256 of a file, as hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut hasher = Sha256::new();
-    let mut file = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = std::io::Read::read(&mut file, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
 }
 
 /// The target's glibc `(2, minor)`, from the `GLIBC_2.x` version names in the sysroot's libc.
