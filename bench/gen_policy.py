@@ -32,7 +32,7 @@ for pol in policies:
     libs = tuple(pol["lib_whitelist"])
     libname = libsets.setdefault(libs, f"LIBS_{len(libsets)}")
     print("    Policy {")
-    print(f"        glibc: ({major}, {minor}),")
+    print(f"        glibc: GlibcVersion::new({major}, {minor}),")
     alias = f'Some("{pol["aliases"][0]}")' if pol["aliases"] else "None"
     print(f"        legacy_alias: {alias},")
     print(f"        libraries: {libname},")

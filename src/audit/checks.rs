@@ -279,10 +279,8 @@ pub fn binary_findings(
     let bundled = |lib: &str| members.iter().any(|m| m.rsplit('/').next() == Some(lib));
     for tag in platform_tags {
         match tag {
-            PlatformTag::Manylinux {
-                major, minor, arch, ..
-            } => {
-                let Some(policy) = policy::policy_for_tag(arch, (*major, *minor)) else {
+            PlatformTag::Manylinux { glibc, arch, .. } => {
+                let Some(policy) = policy::policy_for_tag(arch, *glibc) else {
                     out.push(
                         Issue {
                             kind: FindingKind::Manylinux,

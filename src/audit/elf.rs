@@ -1,22 +1,19 @@
 //! What pyx reads from one ELF file (System V gABI, with goblin): identity, ARM float ABI and
 //! CPU architecture, interpreter and libc, `DT_NEEDED`, and the newest symbol versions needed.
 
-use std::collections::BTreeMap;
-
 use goblin::elf::Elf;
 use goblin::elf::header::{EI_CLASS, EI_DATA, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB};
 
 use super::arm_attributes::{self, ArmAttributes, SHT_ARM_ATTRIBUTES};
-use super::policy::compare_versions;
+pub use super::versions::SymbolVersions;
+use super::versions::compare_versions;
+use crate::platform::GlibcVersion;
 use crate::platform::arch::{ElfClass, Endian, FloatAbi, em};
 
 /// `EF_ARM_EABIMASK`: the EABI version in the top byte of an ARM `e_flags`.
 const EF_ARM_EABIMASK: u32 = 0xff00_0000;
 const EF_ARM_ABI_FLOAT_SOFT: u32 = 0x200;
 const EF_ARM_ABI_FLOAT_HARD: u32 = 0x400;
-
-/// Newest version needed per prefix (`GLIBC` → `2.34`, `GLIBCXX` → `3.4.30`, ...).
-pub type SymbolVersions = BTreeMap<String, String>;
 
 /// The C library an ELF file was linked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -47,8 +44,8 @@ pub struct ElfInfo {
     pub soname: Option<String>,
     pub needed: Vec<String>,
     pub symbol_versions: SymbolVersions,
-    /// The oldest `manylinux_2_X` the `GLIBC_` versions allow, `(2, X)`.
-    pub glibc_floor: Option<(u16, u16)>,
+    /// The oldest glibc the `GLIBC_` versions allow (the `manylinux_2_X` floor).
+    pub glibc_floor: Option<GlibcVersion>,
 }
 
 /// Why bytes are not a readable ELF file.
@@ -163,10 +160,9 @@ pub fn parse(data: &[u8]) -> Result<ElfInfo, ElfError> {
             }
         }
     }
-    let glibc_floor = symbol_versions.get("GLIBC").and_then(|v| {
-        let mut parts = v.split('.').map(|p| p.parse::<u16>().ok());
-        Some((parts.next()??, parts.next().flatten().unwrap_or(0)))
-    });
+    let glibc_floor = symbol_versions
+        .get("GLIBC")
+        .and_then(|v| GlibcVersion::from_symbol_version(v));
 
     let interpreter = elf.interpreter.map(str::to_string);
     let needed: Vec<String> = elf.libraries.iter().map(|s| s.to_string()).collect();

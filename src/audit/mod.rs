@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::platform::GlibcVersion;
 use crate::platform::arch::{FloatAbi, TARGETS, Target};
 use crate::platform::tags::PlatformTag;
 use crate::wheel::filename::WheelFilename;
@@ -14,6 +15,7 @@ mod checks;
 pub mod elf;
 pub mod policy;
 mod scan;
+pub mod versions;
 
 pub use checks::binary_findings;
 pub use elf::ElfInfo;
@@ -286,7 +288,7 @@ pub fn derive_platform_tags(
         match broken {
             Some(reason) => last_reason = reason,
             None => {
-                let tag = PlatformTag::manylinux(policy.glibc.0, policy.glibc.1, target);
+                let tag = PlatformTag::manylinux(policy.glibc, target);
                 let mut tags = vec![tag.clone()];
                 tags.extend(tag.legacy_alias());
                 return Ok(tags);
@@ -304,7 +306,7 @@ fn same_abi(a: &Target, b: &Target) -> bool {
 
 /// The oldest `manylinux_2_X` policy one binary meets on its own (`bundled` says which
 /// libraries ship beside it), for the target its ELF header names.
-pub fn manylinux_floor(info: &ElfInfo, bundled: &dyn Fn(&str) -> bool) -> Option<(u16, u16)> {
+pub fn manylinux_floor(info: &ElfInfo, bundled: &dyn Fn(&str) -> bool) -> Option<GlibcVersion> {
     if info.libc == elf::Libc::Musl {
         return None;
     }

@@ -10,13 +10,14 @@
 
 use std::cmp::Ordering;
 
-use super::elf::SymbolVersions;
+use super::versions::{SymbolVersions, compare_versions};
+use crate::platform::GlibcVersion;
 
 /// One manylinux policy.
 #[derive(Debug)]
 pub struct Policy {
-    /// The glibc version `(2, X)` the tag `manylinux_2_X` promises.
-    pub glibc: (u16, u16),
+    /// The glibc version the tag `manylinux_2_X` promises.
+    pub glibc: GlibcVersion,
     /// `manylinux1`, `manylinux2010` or `manylinux2014`.
     pub legacy_alias: Option<&'static str>,
     /// Shared libraries a wheel may need from the system (`DT_NEEDED`).
@@ -27,12 +28,6 @@ pub struct Policy {
 
 /// The symbol-version prefixes a policy limits, in the order of [`Policy::arches`].
 pub const PREFIXES: [&str; 4] = ["GLIBC", "GLIBCXX", "CXXABI", "GCC"];
-
-/// Compare dotted numeric versions (`2.17` < `2.28`, `3.4.9` < `3.4.19`).
-pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    let parse = |s: &str| -> Vec<u64> { s.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
-    parse(a).cmp(&parse(b))
-}
 
 /// Something a binary needs that a policy does not allow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,13 +115,13 @@ pub fn policies_for(arch: &str) -> impl Iterator<Item = &'static Policy> + '_ {
 }
 
 /// The policy a `manylinux_2_X` tag is judged by: the newest one not newer than 2.X.
-pub fn policy_for_tag(arch: &str, glibc: (u16, u16)) -> Option<&'static Policy> {
+pub fn policy_for_tag(arch: &str, glibc: GlibcVersion) -> Option<&'static Policy> {
     policies_for(arch).filter(|p| p.glibc <= glibc).last()
 }
 
 pub static POLICIES: &[Policy] = &[
     Policy {
-        glibc: (2, 5),
+        glibc: GlibcVersion::new(2, 5),
         legacy_alias: Some("manylinux1"),
         libraries: LIBS_0,
         arches: &[
@@ -135,7 +130,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 12),
+        glibc: GlibcVersion::new(2, 12),
         legacy_alias: Some("manylinux2010"),
         libraries: LIBS_1,
         arches: &[
@@ -144,7 +139,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 17),
+        glibc: GlibcVersion::new(2, 17),
         legacy_alias: Some("manylinux2014"),
         libraries: LIBS_1,
         arches: &[
@@ -158,7 +153,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 24),
+        glibc: GlibcVersion::new(2, 24),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -171,7 +166,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 26),
+        glibc: GlibcVersion::new(2, 26),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -184,7 +179,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 27),
+        glibc: GlibcVersion::new(2, 27),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -197,7 +192,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 28),
+        glibc: GlibcVersion::new(2, 28),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -210,7 +205,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 31),
+        glibc: GlibcVersion::new(2, 31),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -224,7 +219,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 34),
+        glibc: GlibcVersion::new(2, 34),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -238,7 +233,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 35),
+        glibc: GlibcVersion::new(2, 35),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -252,7 +247,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 36),
+        glibc: GlibcVersion::new(2, 36),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -267,7 +262,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 37),
+        glibc: GlibcVersion::new(2, 37),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -282,7 +277,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 38),
+        glibc: GlibcVersion::new(2, 38),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -297,7 +292,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 39),
+        glibc: GlibcVersion::new(2, 39),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -312,7 +307,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 40),
+        glibc: GlibcVersion::new(2, 40),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[
@@ -327,7 +322,7 @@ pub static POLICIES: &[Policy] = &[
         ],
     },
     Policy {
-        glibc: (2, 41),
+        glibc: GlibcVersion::new(2, 41),
         legacy_alias: None,
         libraries: LIBS_2,
         arches: &[

@@ -125,8 +125,7 @@ pub(super) fn audit(
     let platform_tags: Vec<PlatformTag> = report
         .filename
         .iter()
-        .flat_map(|f| f.platform_tags.iter())
-        .filter_map(|t| t.parse().ok())
+        .flat_map(|f| f.platform_tags.iter().cloned())
         .collect();
     let purelib = report
         .wheel_info

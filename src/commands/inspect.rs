@@ -13,8 +13,10 @@ use crate::audit::elf::{self, ElfInfo, describe_versions};
 use crate::audit::{self, target_of};
 use crate::cli::InspectArgs;
 use crate::platform::arch::{ElfClass, Endian, FloatAbi};
+use crate::platform::tags::PlatformTag;
 use crate::printer::ResultExt;
 use crate::wheel::WheelFilename;
+use crate::wheel::filename::join_tags;
 
 /// Largest bare ELF file `inspect` reads.
 const MAX_ELF: u64 = 4 << 30;
@@ -40,7 +42,7 @@ struct WheelReport {
     build: Option<String>,
     python_tags: Vec<String>,
     abi_tags: Vec<String>,
-    platform_tags: Vec<String>,
+    platform_tags: Vec<PlatformTag>,
     /// `Tag:` lines of `WHEEL`.
     wheel_tags: Vec<String>,
     root_is_purelib: Option<bool>,
@@ -143,7 +145,7 @@ fn elf_report(path: String, info: ElfInfo, bundled: &dyn Fn(&str) -> bool) -> El
         path,
         target: target_of(&info).map(|t| t.name),
         manylinux: audit::manylinux_floor(&info, bundled)
-            .map(|(a, b)| format!("manylinux_{a}_{b}")),
+            .map(|v| format!("manylinux_{}_{}", v.major, v.minor)),
         info,
     }
 }
@@ -169,7 +171,7 @@ fn render(out: &mut String, item: &Inspected) {
             );
             row(out, "python tags", w.python_tags.join("."));
             row(out, "abi tags", w.abi_tags.join("."));
-            row(out, "platform tags", w.platform_tags.join("."));
+            row(out, "platform tags", join_tags(&w.platform_tags));
             row(out, "WHEEL tags", w.wheel_tags.join(", "));
             row(
                 out,

@@ -144,10 +144,11 @@ fn retag_one(
         }
     }
 
-    let unchanged =
-        report.filename.as_ref().is_some_and(|f| {
-            f.platform_tags == tags.iter().map(|t| t.to_string()).collect::<Vec<_>>()
-        }) && !report
+    let unchanged = report
+        .filename
+        .as_ref()
+        .is_some_and(|f| f.platform_tags == tags)
+        && !report
             .findings
             .iter()
             .any(|f| f.kind == FindingKind::TagMismatch);

@@ -3,7 +3,6 @@
 //! and appends one line to the env's shim log.
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -11,7 +10,7 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::ExitStatus;
 use crate::cli::ShimArgs;
-use crate::crossenv::ShimCall;
+use crate::crossenv::shim_log::{self, ShimCall};
 use crate::crossenv::shims::{self, Allow, ShimConfig};
 use crate::env_vars;
 use crate::printer::{render_error, with_hint};
@@ -100,7 +99,7 @@ pub fn run(args: ShimArgs) -> Result<ExitStatus> {
         Ok(code) => call.exit = Some(*code),
         Err(Refused(flag, _)) => call.refused = Some(flag.clone()),
     }
-    log(&cfg.log, &call);
+    shim_log::append(&cfg.log, &call);
     match result {
         Ok(0) => Ok(ExitStatus::Success),
         Ok(code) => Ok(ExitStatus::Code(u8::try_from(code).unwrap_or(1))),
@@ -213,18 +212,4 @@ fn refusal(
             r.flag
         ),
     )
-}
-
-fn log(path: &Path, call: &ShimCall) {
-    let Ok(mut line) = serde_json::to_vec(call) else {
-        return;
-    };
-    line.push(b'\n');
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path);
-    if let Ok(mut f) = file {
-        let _ = f.write_all(&line);
-    }
 }

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,10 +22,12 @@ use crate::python::{BuildPython, major_minor};
 pub mod buildenv;
 pub mod cmake;
 pub mod meson;
+pub mod shim_log;
 pub mod shims;
 pub mod sysconfig;
 
 use buildenv::BuildEnv;
+pub use shim_log::{ShimCall, busy_seconds};
 use shims::ShimConfig;
 
 /// What a cross env was made from, stored in `<env>/pyx/env.json`.
@@ -68,48 +69,6 @@ impl From<&BuildPython> for EnvBuildPython {
 pub struct CrossEnv {
     pub dir: PathBuf,
     pub record: EnvRecord,
-}
-
-/// One line of the shim log: a shim call while building `package`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ShimCall {
-    pub package: Option<String>,
-    pub tool: String,
-    pub args: Vec<String>,
-    pub cwd: PathBuf,
-    /// Exit code of the real tool; `None` when refused or killed by a signal.
-    pub exit: Option<i32>,
-    /// The flag the shim refused, if it did.
-    pub refused: Option<String>,
-    /// When the call started (seconds since the Unix epoch) and how long it took.
-    #[serde(default)]
-    pub start: f64,
-    #[serde(default)]
-    pub seconds: f64,
-}
-
-impl ShimCall {
-    /// A call of the C or C++ compiler (what "the build ran the compiler" means).
-    pub fn is_compiler(&self) -> bool {
-        matches!(self.tool.as_str(), "cc" | "c++" | "gcc" | "g++")
-    }
-}
-
-/// Wall-clock seconds covered by at least one of `calls` (overlapping calls counted once).
-pub fn busy_seconds<'a>(calls: impl IntoIterator<Item = &'a ShimCall>) -> f64 {
-    let mut spans: Vec<(f64, f64)> = calls
-        .into_iter()
-        .map(|c| (c.start, c.start + c.seconds))
-        .collect();
-    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (mut total, mut end) = (0.0, f64::MIN);
-    for (s, e) in spans {
-        if e > end {
-            total += e - s.max(end);
-            end = e;
-        }
-    }
-    total
 }
 
 impl CrossEnv {
@@ -258,22 +217,7 @@ impl CrossEnv {
 
     /// The shim calls logged while building `package` (all calls when `None`).
     pub fn shim_calls(&self, package: Option<&str>) -> Result<Vec<ShimCall>> {
-        let file = match fs_err::File::open(self.shim_log()) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        };
-        let mut calls = Vec::new();
-        for line in std::io::BufReader::new(file).lines() {
-            let line = line?;
-            let Ok(call) = serde_json::from_str::<ShimCall>(&line) else {
-                continue;
-            };
-            if package.is_none() || call.package.as_deref() == package {
-                calls.push(call);
-            }
-        }
-        Ok(calls)
+        Ok(shim_log::read(&self.shim_log(), package)?)
     }
 
     /// Environment variables a process inside the env gets (besides PATH).
@@ -521,35 +465,5 @@ impl CrossEnv {
             pkg_config_libdir: self.pkg_config_libdir(),
             log: self.shim_log(),
         }
-    }
-}
-
-#[cfg(test)]
-mod busy_tests {
-    use super::*;
-
-    fn call(start: f64, seconds: f64) -> ShimCall {
-        ShimCall {
-            package: None,
-            tool: "cc".into(),
-            args: vec![],
-            cwd: PathBuf::new(),
-            exit: Some(0),
-            refused: None,
-            start,
-            seconds,
-        }
-    }
-
-    #[test]
-    fn overlapping_calls_count_once() {
-        let calls = [
-            call(10.0, 2.0),
-            call(11.0, 2.0),
-            call(20.0, 1.0),
-            call(20.2, 0.3),
-        ];
-        assert!((busy_seconds(&calls) - 4.0).abs() < 1e-9);
-        assert_eq!(busy_seconds(&[]), 0.0);
     }
 }

@@ -69,7 +69,7 @@ pub struct PackageReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compiler_seconds: Option<f64>,
     pub wheel: Option<PathBuf>,
-    pub tags: Vec<String>,
+    pub tags: Vec<crate::platform::tags::PlatformTag>,
     /// `passed`, `pure` (no binaries to check) or `failed`.
     pub audit: Option<String>,
     pub log: Option<PathBuf>,

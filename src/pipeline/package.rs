@@ -15,10 +15,10 @@ use crate::audit::{FindingKind, audit_wheel, derive_platform_tags};
 use crate::pep517::diagnose as error;
 use crate::pep517::{BuildHost, BuildRequest};
 use crate::platform::TargetProfile;
+use crate::platform::tag_policy::TagPolicy;
+use crate::platform::tags::PlatformTag;
 use crate::requirements::{Entry, Origin, Source};
-use crate::resolve::index::{
-    Candidate, CandidateKind, Choice, Index, TagPolicy, choose, sysroot_glibc,
-};
+use crate::resolve::index::{Candidate, CandidateKind, Choice, Index, choose};
 use crate::resolve::{Job, Resolver};
 use crate::wheel::{WheelFilename, read_wheel_metadata};
 use crate::wheelhouse::Wheelhouse;
@@ -97,15 +97,7 @@ impl<'a> Pipeline<'a> {
         reporter: &'a dyn Reporter,
     ) -> anyhow::Result<Pipeline<'a>> {
         let target_python = Version::from_str(&profile.python.version)?;
-        let release = target_python.release();
-        let policy = TagPolicy {
-            python: (
-                release[0] as u32,
-                release.get(1).copied().unwrap_or(0) as u32,
-            ),
-            arch: profile.target().name.to_string(),
-            glibc: sysroot_glibc(&profile.sysroot, &profile.python.multiarch),
-        };
+        let policy = profile.tag_policy();
         let profile_key = sha256_hex(&serde_json::to_vec(profile)?);
         let index = Index::new(
             settings.index.clone(),
@@ -188,7 +180,7 @@ impl<'a> Pipeline<'a> {
             let error = if candidates.is_empty() {
                 format!(
                     "no distribution of `{name}` for Python {} on `linux_{}` was found",
-                    self.profile.python.version, self.policy.arch
+                    self.profile.python.version, self.policy.target.name
                 )
             } else if wanted.is_empty() {
                 format!(
@@ -375,7 +367,7 @@ impl<'a> Pipeline<'a> {
                 return Err(Failure::new(
                     format!(
                         "`{file}` is not a wheel for Python {} on `linux_{}`",
-                        self.profile.python.version, self.policy.arch
+                        self.profile.python.version, self.policy.target.name
                     ),
                     "give the sdist instead, or a wheel built for the target",
                 ));
@@ -518,7 +510,7 @@ impl<'a> Pipeline<'a> {
                 dest
             }
         };
-        let logs = cache.join("logs").join(self.policy.arch.as_str());
+        let logs = cache.join("logs").join(self.policy.target.name);
         fs_err::create_dir_all(&logs).map_err(|e| io("cannot create the log dir", &e))?;
         let log = logs.join(format!(
             "{label}{}.log",
@@ -603,7 +595,7 @@ impl<'a> Pipeline<'a> {
         compiled: bool,
         ran_compiler: bool,
         out_dir: &Path,
-    ) -> Result<(PathBuf, Vec<String>, String), Failure> {
+    ) -> Result<(PathBuf, Vec<PlatformTag>, String), Failure> {
         let target = self.profile.target();
         let audit = audit_wheel(wheel, Some(target))
             .map_err(|e| Failure::new(error_chain(&e), "the backend wrote an unreadable wheel"))?;
@@ -652,20 +644,12 @@ impl<'a> Pipeline<'a> {
         if let Some(f) = final_audit.findings.first() {
             return Err(audit_failure(f));
         }
-        Ok((
-            retagged,
-            tags.iter().map(ToString::to_string).collect(),
-            "passed".into(),
-        ))
+        Ok((retagged, tags, "passed".into()))
     }
 }
 
 /// Write `wheel` with platform tags `tags` into `out_dir` (PEP 425 file name, WHEEL and RECORD).
-fn retag_into(
-    wheel: &Path,
-    tags: &[crate::platform::tags::PlatformTag],
-    out_dir: &Path,
-) -> Result<PathBuf, Failure> {
+fn retag_into(wheel: &Path, tags: &[PlatformTag], out_dir: &Path) -> Result<PathBuf, Failure> {
     crate::wheel::rewrite::retag(
         wheel,
         tags,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 pub struct CachedInfo {
     pub backend: Option<String>,
     pub audit: String,
-    pub tags: Vec<String>,
+    pub tags: Vec<crate::platform::tags::PlatformTag>,
     pub log: Option<PathBuf>,
 }
 
@@ -68,7 +68,7 @@ mod tests {
         let info = CachedInfo {
             backend: Some("mesonpy".into()),
             audit: "passed".into(),
-            tags: vec!["linux_armv7l".into()],
+            tags: vec!["linux_armv7l".parse().unwrap()],
             log: None,
         };
         let dest = dir.path().join("built/ab/abcd");

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::TargetArgs;
-use crate::platform::Target;
+use crate::platform::{GlibcVersion, Target};
 use crate::printer::with_hint;
 use crate::python::{BuildPython, major_minor};
 use crate::sysroot::DebianSysroot;
@@ -21,9 +21,9 @@ pub struct TargetProfile {
     pub sysroot: PathBuf,
     pub python: TargetPython,
     pub toolchain: Toolchain,
-    /// The sysroot's glibc version (`2.36`, from `features.h`); `None` for another libc.
+    /// The sysroot's glibc (`2.36`); `None` for another libc. Read once, here.
     #[serde(default)]
-    pub glibc: Option<String>,
+    pub glibc: Option<GlibcVersion>,
 }
 
 impl TargetProfile {
@@ -89,7 +89,7 @@ impl TargetProfile {
         )?;
         Ok(TargetProfile {
             target: target.name.to_string(),
-            glibc: read_glibc_version(&sysroot),
+            glibc: GlibcVersion::of_sysroot(&sysroot, &python.multiarch),
             sysroot,
             python,
             toolchain,
@@ -437,24 +437,6 @@ fn read_sysconfigdata(
         }
         .into()),
     }
-}
-
-/// `__GLIBC__`.`__GLIBC_MINOR__` from the root's `usr/include/features.h`.
-fn read_glibc_version(root: &Path) -> Option<String> {
-    let text = fs_err::read_to_string(root.join("usr/include/features.h")).ok()?;
-    let define = |name: &str| {
-        text.lines().find_map(|l| {
-            let mut words = l.split_whitespace();
-            (words.next() == Some("#define") && words.next() == Some(name))
-                .then(|| words.next()?.parse::<u32>().ok())
-                .flatten()
-        })
-    };
-    Some(format!(
-        "{}.{}",
-        define("__GLIBC__")?,
-        define("__GLIBC_MINOR__")?
-    ))
 }
 
 /// `#define PY_VERSION "3.11.2"` from the target's headers.

@@ -1,10 +1,17 @@
-//! Wheel platform tags (PEP 425, PEP 600, PEP 656) and their link to the target table.
+//! Wheel platform tags (PEP 425, PEP 600, PEP 656): the one parser of platform tags, tag-character
+//! validation, and their link to the target table.
 
 use std::fmt;
 use std::str::FromStr;
 
 use super::arch::Target;
-use crate::wheel::filename::is_valid_tag;
+use super::glibc::GlibcVersion;
+
+/// True when `tag` is a valid single tag: ASCII letters, digits and `_` only, not empty. Every
+/// tag pyx parses or writes into a file name passes this.
+pub fn is_valid_tag(tag: &str) -> bool {
+    !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
 
 /// A Linux platform tag, or any other valid tag kept as written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -13,10 +20,10 @@ pub enum PlatformTag {
     Any,
     /// `linux_<arch>`.
     Linux { arch: String },
-    /// `manylinux_X_Y_<arch>` (PEP 600); `legacy` keeps `manylinux1`/`2010`/`2014` spellings.
+    /// `manylinux_X_Y_<arch>` (PEP 600): glibc `X.Y` or newer; `legacy` keeps the
+    /// `manylinux1`/`2010`/`2014` spellings.
     Manylinux {
-        major: u16,
-        minor: u16,
+        glibc: GlibcVersion,
         arch: String,
         legacy: bool,
     },
@@ -36,10 +43,10 @@ pub enum PlatformTag {
 pub struct InvalidPlatformTag(pub String);
 
 /// The legacy manylinux aliases (PEP 513, 571, 599) and the glibc version each stands for.
-const LEGACY: &[(&str, u16, u16)] = &[
-    ("manylinux1", 2, 5),
-    ("manylinux2010", 2, 12),
-    ("manylinux2014", 2, 17),
+const LEGACY: &[(&str, GlibcVersion)] = &[
+    ("manylinux1", GlibcVersion::new(2, 5)),
+    ("manylinux2010", GlibcVersion::new(2, 12)),
+    ("manylinux2014", GlibcVersion::new(2, 17)),
 ];
 
 /// `X_Y_arch` with X and Y canonical decimals (no leading zeros), so the tag round-trips.
@@ -78,10 +85,9 @@ impl PlatformTag {
     }
 
     /// `manylinux_X_Y_<target>` (PEP 600 spelling).
-    pub fn manylinux(major: u16, minor: u16, target: &Target) -> PlatformTag {
+    pub fn manylinux(glibc: GlibcVersion, target: &Target) -> PlatformTag {
         PlatformTag::Manylinux {
-            major,
-            minor,
+            glibc,
             arch: target.name.to_string(),
             legacy: false,
         }
@@ -91,18 +97,14 @@ impl PlatformTag {
     pub fn legacy_alias(&self) -> Option<PlatformTag> {
         match self {
             PlatformTag::Manylinux {
-                major,
-                minor,
+                glibc,
                 arch,
                 legacy: false,
-            } if LEGACY.iter().any(|l| (l.1, l.2) == (*major, *minor)) => {
-                Some(PlatformTag::Manylinux {
-                    major: *major,
-                    minor: *minor,
-                    arch: arch.clone(),
-                    legacy: true,
-                })
-            }
+            } if LEGACY.iter().any(|l| l.1 == *glibc) => Some(PlatformTag::Manylinux {
+                glibc: *glibc,
+                arch: arch.clone(),
+                legacy: true,
+            }),
             _ => None,
         }
     }
@@ -122,13 +124,12 @@ impl FromStr for PlatformTag {
         if s == "any" {
             return Ok(PlatformTag::Any);
         }
-        for (alias, major, minor) in LEGACY {
+        for (alias, glibc) in LEGACY {
             if let Some(arch) = s.strip_prefix(alias).and_then(|r| r.strip_prefix('_'))
                 && !arch.is_empty()
             {
                 return Ok(PlatformTag::Manylinux {
-                    major: *major,
-                    minor: *minor,
+                    glibc: *glibc,
                     arch: arch.to_string(),
                     legacy: true,
                 });
@@ -138,8 +139,7 @@ impl FromStr for PlatformTag {
             && !arch.is_empty()
         {
             return Ok(PlatformTag::Manylinux {
-                major,
-                minor,
+                glibc: GlibcVersion::new(major, minor),
                 arch: arch.to_string(),
                 legacy: false,
             });
@@ -170,20 +170,19 @@ impl fmt::Display for PlatformTag {
             PlatformTag::Any => f.write_str("any"),
             PlatformTag::Linux { arch } => write!(f, "linux_{arch}"),
             PlatformTag::Manylinux {
-                major,
-                minor,
+                glibc,
                 arch,
                 legacy: true,
             } => {
                 let alias = LEGACY
                     .iter()
-                    .find(|l| (l.1, l.2) == (*major, *minor))
+                    .find(|l| l.1 == *glibc)
                     .map_or("manylinux2014", |l| l.0);
                 write!(f, "{alias}_{arch}")
             }
-            PlatformTag::Manylinux {
-                major, minor, arch, ..
-            } => write!(f, "manylinux_{major}_{minor}_{arch}"),
+            PlatformTag::Manylinux { glibc, arch, .. } => {
+                write!(f, "manylinux_{}_{}_{arch}", glibc.major, glibc.minor)
+            }
             PlatformTag::Musllinux { major, minor, arch } => {
                 write!(f, "musllinux_{major}_{minor}_{arch}")
             }
@@ -195,6 +194,13 @@ impl fmt::Display for PlatformTag {
 impl serde::Serialize for PlatformTag {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PlatformTag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -226,11 +232,7 @@ mod tests {
         assert_eq!(t.target().map(|t| t.name), Some("armv7l"));
         assert!(matches!(
             t,
-            PlatformTag::Manylinux {
-                major: 2,
-                minor: 17,
-                ..
-            }
+            PlatformTag::Manylinux { glibc, .. } if glibc == GlibcVersion::new(2, 17)
         ));
         assert_eq!("linux_arm".parse::<PlatformTag>().unwrap().target(), None);
         assert_eq!(
@@ -245,13 +247,14 @@ mod tests {
 
     #[test]
     fn legacy_alias() {
-        let t = PlatformTag::manylinux(2, 17, Target::lookup("aarch64").unwrap());
+        let t =
+            PlatformTag::manylinux(GlibcVersion::new(2, 17), Target::lookup("aarch64").unwrap());
         assert_eq!(
             t.legacy_alias().unwrap().to_string(),
             "manylinux2014_aarch64"
         );
         assert!(
-            PlatformTag::manylinux(2, 28, Target::lookup("aarch64").unwrap())
+            PlatformTag::manylinux(GlibcVersion::new(2, 28), Target::lookup("aarch64").unwrap())
                 .legacy_alias()
                 .is_none()
         );

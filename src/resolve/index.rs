@@ -12,6 +12,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::digest::{sha256_file, sha256_hex};
+use crate::platform::tag_policy::TagPolicy;
 use crate::requirements::IndexOptions;
 use crate::wheel::WheelFilename;
 
@@ -60,70 +61,6 @@ pub enum CandidateKind {
         pure: bool,
     },
     Sdist,
-}
-
-/// What the target accepts: its interpreter tags and wheel platform tags (PEP 425, PEP 600).
-#[derive(Debug, Clone)]
-pub struct TagPolicy {
-    /// `(major, minor)` of the target's Python.
-    pub python: (u32, u32),
-    /// The wheel arch, e.g. `armv7l`.
-    pub arch: String,
-    /// The target's glibc `(2, minor)`; manylinux wheels newer than it are refused.
-    pub glibc: Option<(u32, u32)>,
-}
-
-impl TagPolicy {
-    fn python_ok(&self, tag: &str, abis: &[String]) -> bool {
-        let (major, minor) = self.python;
-        let cp = format!("cp{major}{minor}");
-        let abi_ok = |abi: &str| abi == "none" || abi == cp || abi == "abi3";
-        if !abis.iter().any(|a| abi_ok(a)) {
-            return false;
-        }
-        if tag == cp || tag == format!("py{major}") || tag == format!("py{major}{minor}") {
-            return true;
-        }
-        let rest = tag.strip_prefix("cp").or_else(|| tag.strip_prefix("py"));
-        let Some(rest) = rest.and_then(|r| r.strip_prefix(&major.to_string())) else {
-            return false;
-        };
-        match rest.parse::<u32>() {
-            // older minor: only abi3 or pure (`none`) wheels are forward compatible
-            Ok(m) => m <= minor && abis.iter().any(|a| a == "abi3" || a == "none"),
-            Err(_) => false,
-        }
-    }
-
-    fn platform_ok(&self, plat: &str) -> bool {
-        if plat == "any" || plat == format!("linux_{}", self.arch) {
-            return true;
-        }
-        let floor = match plat {
-            p if p == format!("manylinux2014_{}", self.arch) => Some((2, 17)),
-            p if p == format!("manylinux2010_{}", self.arch) => Some((2, 12)),
-            p if p == format!("manylinux1_{}", self.arch) => Some((2, 5)),
-            p => p
-                .strip_prefix("manylinux_")
-                .and_then(|r| r.strip_suffix(&format!("_{}", self.arch)))
-                .and_then(|r| r.split_once('_'))
-                .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?))),
-        };
-        match (floor, self.glibc) {
-            (Some(needed), Some(have)) => needed <= have,
-            (Some(_), None) => true,
-            (None, _) => false,
-        }
-    }
-
-    /// True when a wheel with this name installs on the target.
-    pub fn accepts(&self, wheel: &WheelFilename) -> bool {
-        wheel
-            .python_tags
-            .iter()
-            .any(|p| self.python_ok(p, &wheel.abi_tags))
-            && wheel.platform_tags.iter().any(|p| self.platform_ok(p))
-    }
 }
 
 /// Turn a file name into a candidate of package `name`, or `None` when it is another package, an
@@ -448,33 +385,6 @@ fn join_url(base: &str, href: &str) -> String {
     }
 }
 
-/// The target's glibc `(2, minor)`, from the `GLIBC_2.x` version names in the sysroot's libc.
-pub fn sysroot_glibc(sysroot: &Path, multiarch: &str) -> Option<(u32, u32)> {
-    let candidates = [
-        sysroot.join("lib").join(multiarch).join("libc.so.6"),
-        sysroot.join("usr/lib").join(multiarch).join("libc.so.6"),
-        sysroot.join("lib/libc.so.6"),
-        sysroot.join("usr/lib/libc.so.6"),
-    ];
-    let bytes = candidates.iter().find_map(|p| std::fs::read(p).ok())?;
-    let needle = b"GLIBC_2.";
-    let mut best: Option<u32> = None;
-    let mut i = 0;
-    while let Some(pos) = bytes[i..].windows(needle.len()).position(|w| w == needle) {
-        let start = i + pos + needle.len();
-        let digits: String = bytes[start..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .map(|&b| b as char)
-            .collect();
-        if let Ok(minor) = digits.parse::<u32>() {
-            best = Some(best.map_or(minor, |b| b.max(minor)));
-        }
-        i = start;
-    }
-    best.map(|m| (2, m))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,8 +392,8 @@ mod tests {
     fn policy() -> TagPolicy {
         TagPolicy {
             python: (3, 11),
-            arch: "armv7l".into(),
-            glibc: Some((2, 36)),
+            target: crate::platform::Target::lookup("armv7l").unwrap(),
+            glibc: Some(crate::platform::GlibcVersion::new(2, 36)),
         }
     }
 
@@ -587,23 +497,6 @@ mod tests {
             choose(&all, &pinned, &py).unwrap().filename,
             "foo-2.0.tar.gz"
         );
-    }
-
-    #[test]
-    fn glibc_of_a_sysroot() {
-        let root = tempfile::tempdir().unwrap();
-        let lib = root.path().join("lib/arm-linux-gnueabihf");
-        std::fs::create_dir_all(&lib).unwrap();
-        std::fs::write(
-            lib.join("libc.so.6"),
-            b"\x7fELF..GLIBC_2.4\0GLIBC_2.36\0GLIBC_2.9\0GLIBC_PRIVATE",
-        )
-        .unwrap();
-        assert_eq!(
-            sysroot_glibc(root.path(), "arm-linux-gnueabihf"),
-            Some((2, 36))
-        );
-        assert_eq!(sysroot_glibc(root.path(), "aarch64-linux-gnu"), None);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::platform::tags::{PlatformTag, is_valid_tag};
+
 /// A parsed wheel file name. `Display` gives back exactly the string it was parsed from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WheelFilename {
@@ -14,7 +16,7 @@ pub struct WheelFilename {
     pub build: Option<String>,
     pub python_tags: Vec<String>,
     pub abi_tags: Vec<String>,
-    pub platform_tags: Vec<String>,
+    pub platform_tags: Vec<PlatformTag>,
 }
 
 /// Why a string is not a valid wheel file name; carries the bad value.
@@ -56,11 +58,11 @@ impl WheelFilename {
 
     /// True for a `none-any` wheel (no platform-specific code).
     pub fn is_pure(&self) -> bool {
-        self.platform_tags.iter().all(|p| p == "any")
+        self.platform_tags.iter().all(|p| *p == PlatformTag::Any)
     }
 
     /// The same wheel with another platform tag set.
-    pub fn with_platform_tags(&self, tags: Vec<String>) -> WheelFilename {
+    pub fn with_platform_tags(&self, tags: Vec<PlatformTag>) -> WheelFilename {
         WheelFilename {
             platform_tags: tags,
             ..self.clone()
@@ -89,11 +91,6 @@ pub fn normalize_name(name: &str) -> String {
         }
     }
     out
-}
-
-/// True when `tag` is a valid single tag: ASCII letters, digits and `_` only, not empty.
-pub fn is_valid_tag(tag: &str) -> bool {
-    !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 impl FromStr for WheelFilename {
@@ -164,13 +161,25 @@ impl FromStr for WheelFilename {
                 })
                 .collect()
         };
+        let platform_tags = plat
+            .split('.')
+            .map(|t| {
+                t.parse::<PlatformTag>().map_err(|_| {
+                    bad(
+                        "platform tag",
+                        plat,
+                        "tags hold only ASCII letters, digits and `_`",
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(WheelFilename {
             name: name.to_string(),
             version: version.to_string(),
             build: build.map(str::to_string),
             python_tags: tags("python tag", py)?,
             abi_tags: tags("abi tag", abi)?,
-            platform_tags: tags("platform tag", plat)?,
+            platform_tags,
         })
     }
 }
@@ -186,9 +195,17 @@ impl fmt::Display for WheelFilename {
             "-{}-{}-{}.whl",
             self.python_tags.join("."),
             self.abi_tags.join("."),
-            self.platform_tags.join(".")
+            join_tags(&self.platform_tags)
         )
     }
+}
+
+/// A compressed platform tag set as written in a file name: `manylinux_2_17_aarch64.manylinux2014_aarch64`.
+pub fn join_tags(tags: &[PlatformTag]) -> String {
+    tags.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 impl serde::Serialize for WheelFilename {

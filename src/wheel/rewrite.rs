@@ -101,8 +101,7 @@ pub fn retag(
         .and_then(|n| n.to_str())
         .ok_or_else(|| RewriteError::NoFileName(wheel.to_path_buf()))?;
     let filename: WheelFilename = old_name.parse()?;
-    let new_filename =
-        filename.with_platform_tags(platform_tags.iter().map(|t| t.to_string()).collect());
+    let new_filename = filename.with_platform_tags(platform_tags.to_vec());
     let new_name = new_filename.to_string();
     let dir = match dest {
         Destination::Dir(d) => d.to_path_buf(),
