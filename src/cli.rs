@@ -79,6 +79,19 @@ pub struct TargetArgs {
     pub cxx: Option<String>,
 }
 
+impl TargetArgs {
+    /// The request the target profile is made from.
+    pub fn request(&self) -> crate::platform::profile::TargetRequest {
+        crate::platform::profile::TargetRequest {
+            target: self.target.map(|t| t.0),
+            sysroot: self.sysroot.clone(),
+            target_python: self.target_python.clone(),
+            cc: self.cc.clone(),
+            cxx: self.cxx.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct WheelArgs {
     /// Requirements to build: `name`, `name==1.2`, `name[extra]`, a path to an sdist or source dir.

@@ -21,7 +21,7 @@ pub fn run(cmd: EnvCommand, _global: &GlobalArgs) -> Result<ExitStatus> {
 
 fn create(args: EnvCreateArgs) -> Result<ExitStatus> {
     let build = BuildPython::find()?;
-    let profile = TargetProfile::resolve(&args.target, &build)?;
+    let profile = TargetProfile::resolve(&args.target.request(), &build)?;
     let requirements = if args.build_requires.is_empty() {
         default_requirements()
     } else {

@@ -18,7 +18,7 @@ use crate::wheel::reader::WheelArchive;
 
 pub fn run(args: TestArgs, _global: &GlobalArgs) -> Result<ExitStatus> {
     let build = BuildPython::find()?;
-    let profile = TargetProfile::resolve(&args.target, &build)?;
+    let profile = TargetProfile::resolve(&args.target.request(), &build)?;
     let target = profile.target();
     let qemu = match (&profile.toolchain.qemu, target.qemu) {
         (Some(q), _) => Some(q.clone()),

@@ -23,7 +23,7 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let requirements = read_requirements(&args)?;
     let settings = settings(&args, &requirements)?;
     let build_python = BuildPython::find()?;
-    let profile = TargetProfile::resolve(&args.target, &build_python)?;
+    let profile = TargetProfile::resolve(&args.target.request(), &build_python)?;
     let env = CrossEnv::cached(&profile, &build_python, None)?;
     let host = CrossHost { env, build_python };
     let wheelhouse = Wheelhouse::open(&args.wheel_dir)?;

@@ -6,11 +6,25 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::TargetArgs;
+use crate::platform::toolchain::Toolchain;
 use crate::platform::{GlibcVersion, Target};
 use crate::printer::with_hint;
 use crate::python::{BuildPython, major_minor};
 use crate::sysroot::DebianSysroot;
+
+/// What the user said about the target (`--target`, `--sysroot`, `--target-python`, `--cc`,
+/// `--cxx`), as the command layer hands it to [`TargetProfile::resolve`].
+#[derive(Debug, Clone, Default)]
+pub struct TargetRequest {
+    pub target: Option<&'static Target>,
+    /// A target root (Buildroot/Yocto SDK sysroot, unpacked image) instead of a Debian sysroot.
+    pub sysroot: Option<PathBuf>,
+    /// The target's Python inside an unpacked root (its sysconfig is read, never run).
+    pub target_python: Option<PathBuf>,
+    /// C and C++ compiler commands with arguments (default: `<triplet>-gcc`/`-g++` on PATH).
+    pub cc: Option<String>,
+    pub cxx: Option<String>,
+}
 
 /// Everything known about the target a build is for.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,13 +49,13 @@ impl TargetProfile {
     /// Make the profile from the command line: the target root (given, derived from
     /// `--target-python`, or pyx's Debian sysroot, provisioned on first use), the target's
     /// Python read from its sysconfig data, and the toolchain proven by a probe compile.
-    pub fn resolve(args: &TargetArgs, build: &BuildPython) -> Result<TargetProfile> {
-        let (target, sysroot) = locate_root(args, build)?;
-        let cache = cache_path(args, build, target, &sysroot);
+    pub fn resolve(req: &TargetRequest, build: &BuildPython) -> Result<TargetProfile> {
+        let (target, sysroot) = locate_root(req, build)?;
+        let cache = cache_path(req, build, target, &sysroot);
         if let Some(profile) = read_cached(&cache) {
             return Ok(profile);
         }
-        let profile = Self::read(args, build, target, sysroot)?;
+        let profile = Self::read(req, build, target, sysroot)?;
         let written = fs_err::create_dir_all(cache.parent().expect("cache file has a parent"))
             .and_then(|()| fs_err::write(&cache, serde_json::to_vec(&profile).unwrap_or_default()));
         if let Err(e) = written {
@@ -51,12 +65,12 @@ impl TargetProfile {
     }
 
     fn read(
-        args: &TargetArgs,
+        req: &TargetRequest,
         build: &BuildPython,
         target: &'static Target,
         sysroot: PathBuf,
     ) -> Result<TargetProfile> {
-        let python = TargetPython::read(&sysroot, args.target_python.as_deref(), build)?;
+        let python = TargetPython::read(&sysroot, req.target_python.as_deref(), build)?;
         if major_minor(&python.version) != build.major_minor() {
             return Err(with_hint(
                 ProfileError::VersionMismatch {
@@ -83,8 +97,8 @@ impl TargetProfile {
         }
         let toolchain = crate::platform::toolchain::resolve(
             target,
-            args.cc.as_deref(),
-            args.cxx.as_deref(),
+            req.cc.as_deref(),
+            req.cxx.as_deref(),
             &sysroot,
         )?;
         Ok(TargetProfile {
@@ -101,7 +115,7 @@ impl TargetProfile {
 /// arguments, the build Python, the pyx version, and the paths and modification times of the
 /// sysroot's Python files, the compilers and QEMU), so any change makes a new one.
 fn cache_path(
-    args: &TargetArgs,
+    req: &TargetRequest,
     build: &BuildPython,
     target: &'static Target,
     sysroot: &Path,
@@ -128,15 +142,15 @@ fn cache_path(
         env!("CARGO_PKG_VERSION"),
         target.name,
         sysroot,
-        args.target_python,
+        req.target_python,
         build.executable,
         build.version,
         mtime(&stdlib),
         crate::python::sysconfigdata_mtimes(&stdlib),
         mtime(&sysroot.join(crate::sysroot::MARKER)),
         mtime(&sysroot.join("usr/include/features.h")),
-        tool(args.cc.as_deref(), format!("{}-gcc", target.triplet)),
-        tool(args.cxx.as_deref(), format!("{}-g++", target.triplet)),
+        tool(req.cc.as_deref(), format!("{}-gcc", target.triplet)),
+        tool(req.cxx.as_deref(), format!("{}-g++", target.triplet)),
         target.qemu.and_then(|q| which::which(q).ok()),
     ]);
     let hash = crate::digest::short_hash(key.to_string().as_bytes(), 12);
@@ -150,8 +164,8 @@ fn read_cached(path: &Path) -> Option<TargetProfile> {
 }
 
 /// The target and its root directory, from `--target`, `--sysroot` and `--target-python`.
-fn locate_root(args: &TargetArgs, build: &BuildPython) -> Result<(&'static Target, PathBuf)> {
-    let given_root = match (&args.sysroot, &args.target_python) {
+fn locate_root(req: &TargetRequest, build: &BuildPython) -> Result<(&'static Target, PathBuf)> {
+    let given_root = match (&req.sysroot, &req.target_python) {
         (Some(root), _) => Some(absolute(root)?),
         (None, Some(python)) => Some(root_of_python(&absolute(python)?)?),
         (None, None) => None,
@@ -164,10 +178,10 @@ fn locate_root(args: &TargetArgs, build: &BuildPython) -> Result<(&'static Targe
             "give the directory that holds the target's usr/ (a Buildroot/Yocto SDK sysroot or an unpacked image)",
         ));
     }
-    let target = match (args.target, &given_root) {
-        (Some(t), _) => t.0,
+    let target = match (req.target, &given_root) {
+        (Some(t), _) => t,
         (None, Some(root)) => {
-            let python = TargetPython::read(root, args.target_python.as_deref(), build)?;
+            let python = TargetPython::read(root, req.target_python.as_deref(), build)?;
             infer_target(&python).ok_or_else(|| {
                 with_hint(
                     anyhow::anyhow!(
@@ -477,24 +491,6 @@ fn apply_build_details(python: &mut TargetPython, stdlib: &Path) {
     {
         python.multiarch = m.to_string();
     }
-}
-
-/// The cross tools for the target, as resolved and proven by a probe compile.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Toolchain {
-    /// C compiler command and its fixed arguments (`["arm-linux-gnueabihf-gcc"]`,
-    /// `["zig", "cc", "-target", "arm-linux-gnueabihf"]`).
-    pub cc: Vec<String>,
-    pub cxx: Vec<String>,
-    pub ar: Vec<String>,
-    pub ranlib: Vec<String>,
-    pub strip: Vec<String>,
-    pub ld: Vec<String>,
-    pub readelf: Vec<String>,
-    /// Long-double format (numpy/meson names), probed from a compiled object.
-    pub long_double: String,
-    /// The QEMU user-mode emulator for the target, when installed.
-    pub qemu: Option<PathBuf>,
 }
 
 /// Why a target profile could not be made.

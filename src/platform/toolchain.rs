@@ -1,7 +1,7 @@
 //! The cross toolchain of a target: find the compiler and binutils, then prove with a probe compile
 //! that the compiler emits ELF for the target and read the target's long-double format from it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
@@ -10,8 +10,26 @@ use goblin::elf::header::machine_to_str;
 
 use crate::platform::Target;
 use crate::platform::arch::{ElfClass, ElfIdentity, Endian, FloatAbi, em};
-use crate::platform::profile::Toolchain;
 use crate::printer::with_hint;
+use serde::{Deserialize, Serialize};
+
+/// The cross tools for the target, as resolved and proven by a probe compile.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Toolchain {
+    /// C compiler command and its fixed arguments (`["arm-linux-gnueabihf-gcc"]`,
+    /// `["zig", "cc", "-target", "arm-linux-gnueabihf"]`).
+    pub cc: Vec<String>,
+    pub cxx: Vec<String>,
+    pub ar: Vec<String>,
+    pub ranlib: Vec<String>,
+    pub strip: Vec<String>,
+    pub ld: Vec<String>,
+    pub readelf: Vec<String>,
+    /// Long-double format (numpy/meson names), probed from a compiled object.
+    pub long_double: String,
+    /// The QEMU user-mode emulator for the target, when installed.
+    pub qemu: Option<PathBuf>,
+}
 
 /// `e_flags` bits of ARM EABI objects (ELF for the ARM Architecture, section 5.2).
 const EF_ARM_ABI_FLOAT_HARD: u32 = 0x400;

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use pyx::cli::TargetArgs;
-use pyx::platform::{Target, TargetName, TargetProfile};
+use pyx::platform::profile::TargetRequest;
+use pyx::platform::{Target, TargetProfile};
 use pyx::python::BuildPython;
 
 use crate::common::{TestContext, text};
@@ -71,9 +71,9 @@ fn armhf_sysroot_has_python_headers_and_relative_links() {
 #[test]
 fn profile_of_the_debian_armhf_root() {
     let build = BuildPython::find().unwrap();
-    let args = TargetArgs {
-        target: Some("armv7l".parse::<TargetName>().unwrap()),
-        ..TargetArgs::default()
+    let args = TargetRequest {
+        target: pyx::platform::Target::lookup("armv7l"),
+        ..TargetRequest::default()
     };
     let profile = TargetProfile::resolve(&args, &build).unwrap();
     let py = &profile.python;
@@ -102,9 +102,9 @@ fn profile_of_the_debian_armhf_root() {
 fn a_target_python_inside_a_root_gives_the_same_profile() {
     let root = sysroot_for("armv7l");
     let build = BuildPython::find().unwrap();
-    let args = TargetArgs {
+    let args = TargetRequest {
         target_python: Some(root.join("usr/bin/python3.11")),
-        ..TargetArgs::default()
+        ..TargetRequest::default()
     };
     let profile = TargetProfile::resolve(&args, &build).unwrap();
     assert_eq!(profile.target, "armv7l", "inferred from MULTIARCH");
@@ -114,10 +114,10 @@ fn a_target_python_inside_a_root_gives_the_same_profile() {
 #[test]
 fn missing_root_is_a_clear_error() {
     let build = BuildPython::find().unwrap();
-    let args = TargetArgs {
-        target: Some("armv7l".parse::<TargetName>().unwrap()),
+    let args = TargetRequest {
+        target: pyx::platform::Target::lookup("armv7l"),
         sysroot: Some(PathBuf::from("/no/such/root")),
-        ..TargetArgs::default()
+        ..TargetRequest::default()
     };
     let err = TargetProfile::resolve(&args, &build).unwrap_err();
     assert_eq!(
