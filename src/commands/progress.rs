@@ -88,7 +88,7 @@ pub fn outcome_line(report: &PackageReport) -> String {
         Some(v) => format!("{} {v}", report.name),
         None => report.name.clone(),
     };
-    match (&report.error, report.source) {
+    match (&report.failure, report.source) {
         (Some(e), _) => format!("failed {name}: {e}"),
         (None, Some(source)) => format!("{} {name} ({:.1}s)", source.as_str(), report.seconds),
         (None, None) => name,

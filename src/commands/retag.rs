@@ -1,7 +1,6 @@
 //! `pyx retag`: set a wheel's platform tag (file name, `WHEEL`, `RECORD`), derived from its
 //! binaries or given, refusing a tag the binaries contradict unless `--force`.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -11,7 +10,7 @@ use crate::audit::{self, FindingKind, binary_findings};
 use crate::cli::RetagArgs;
 use crate::commands::verify::render_finding;
 use crate::platform::tags::PlatformTag;
-use crate::printer::{self, ResultExt};
+use crate::printer::{self, Diagnostic, ResultExt};
 use crate::wheel::rewrite::{self, Destination};
 
 /// Findings that mean the tag would lie about the binaries.
@@ -75,7 +74,11 @@ fn retag_one(
             render_finding(&mut out, f);
         }
         eprint!("{out}");
-        eprintln!("error: `{name}` is not retagged: it is not a sound wheel");
+        eprint!(
+            "{}",
+            Diagnostic::error(format!("`{name}` is not retagged: it is not a sound wheel"))
+                .render()
+        );
         return Ok(None);
     }
     for f in report.findings.iter().filter(|f| {
@@ -134,11 +137,11 @@ fn retag_one(
                 .map(|t| t.to_string())
                 .collect::<Vec<_>>()
                 .join(".");
-            let _ = writeln!(
-                out,
-                "error: `{name}` is not retagged `{tags_text}`: the tag contradicts its binaries\n  hint: \
-                 use `--auto` to derive the tag, or `--force` to set it anyway"
-            );
+            let refusal = Diagnostic::error(format!(
+                "`{name}` is not retagged `{tags_text}`: the tag contradicts its binaries"
+            ))
+            .hint("use `--auto` to derive the tag, or `--force` to set it anyway");
+            out.push_str(&refusal.render());
             eprint!("{out}");
             return Ok(None);
         }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::ExitStatus;
 use crate::audit::{self, AuditReport, Finding};
 use crate::cli::VerifyArgs;
-use crate::printer::{self, ResultExt};
+use crate::printer::{self, Diagnostic, ResultExt};
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -127,24 +127,26 @@ fn render(out: &mut String, r: &AuditReport) {
     }
 }
 
-/// One finding, in the error style of `printer`.
+/// One finding: what is wrong, what was expected and found, and what to do.
 pub fn render_finding(out: &mut String, f: &Finding) {
     let subject = match &f.member {
         Some(m) => format!("`{}`: `{m}`", f.wheel),
         None => format!("`{}`", f.wheel),
     };
-    let _ = writeln!(out, "error: {subject} {}", f.what);
-    let _ = writeln!(out, "  expected: {}", f.expected);
-    let _ = writeln!(out, "  found:    {}", f.found);
-    let _ = writeln!(out, "  hint: {}", f.hint);
+    let d = Diagnostic::error(format!("{subject} {}", f.what))
+        .field("expected", &f.expected)
+        .field("found", &f.found)
+        .hint(&f.hint);
+    out.push_str(&d.render());
 }
 
 /// A note: something to know that does not make the wheel unsound.
 fn render_note(out: &mut String, f: &Finding) {
     let member = f.member.as_deref().unwrap_or_default();
-    let _ = writeln!(out, "note: `{}`: `{member}` {}", f.wheel, f.what);
-    let _ = writeln!(out, "  found: {}", f.found);
-    let _ = writeln!(out, "  hint: {}", f.hint);
+    let d = Diagnostic::note(format!("`{}`: `{member}` {}", f.wheel, f.what))
+        .field("found", &f.found)
+        .hint(&f.hint);
+    out.push_str(&d.render());
 }
 
 /// The path of a wheel for messages.

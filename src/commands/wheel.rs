@@ -13,7 +13,7 @@ use crate::pep517::ConfigArgs;
 use crate::pipeline::host::CrossHost;
 use crate::pipeline::{self, PackageReport, Pipeline, Settings};
 use crate::platform::TargetProfile;
-use crate::printer::with_hint;
+use crate::printer::{Diagnostic, with_hint};
 use crate::python::BuildPython;
 use crate::requirements::Requirements;
 use crate::wheelhouse::Wheelhouse;
@@ -162,27 +162,27 @@ fn write_report(
         .with_context(|| format!("cannot write the report `{}`", path.display()))
 }
 
-/// A failed package: what, where the log is, its last lines, and a hint.
+/// A failed package: what, why, where the log is, its last lines, and a hint.
 fn render_failure(report: &PackageReport) -> String {
     let version = report
         .version
         .as_deref()
         .map(|v| format!(" {v}"))
         .unwrap_or_default();
-    let mut out = format!("error: `{}`{version} failed\n", report.name);
-    if let Some(e) = &report.error {
-        out.push_str(&format!("  Caused by: {e}\n"));
+    let mut d = Diagnostic::error(format!("`{}`{version} failed", report.name));
+    if let Some(f) = &report.failure {
+        for cause in f.causes() {
+            d = d.cause(cause);
+        }
     }
     if let Some(log) = &report.log {
-        out.push_str(&format!("  log: {}\n", log.display()));
+        d = d.field("log", log.display().to_string());
     }
-    for line in &report.log_tail {
-        out.push_str(&format!("  | {line}\n"));
+    d = d.quote(&report.log_tail);
+    if let Some(f) = &report.failure {
+        d = d.hint(f.hint());
     }
-    if let Some(h) = &report.hint {
-        out.push_str(&format!("  hint: {h}\n"));
-    }
-    out
+    d.render()
 }
 
 /// The table printed at the end: one row per package.
@@ -190,7 +190,7 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
     let rows: Vec<[String; 5]> = reports
         .iter()
         .map(|r| {
-            let result = match (&r.error, &r.wheel) {
+            let result = match (&r.failure, &r.wheel) {
                 (Some(_), _) => "FAILED".to_string(),
                 (None, Some(w)) => w
                     .file_name()
@@ -236,7 +236,7 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::Provenance;
+    use crate::pipeline::{Failure, Provenance};
 
     fn row(
         name: &str,
@@ -249,37 +249,37 @@ mod tests {
         r.source = Some(source);
         r.seconds = 1.25;
         r.wheel = wheel.map(|w| format!("wh/{w}").into());
-        r.error = error.map(str::to_string);
+        r.failure = error.map(|e| Failure::Build {
+            error: crate::pep517::BuildError::Hook {
+                package: name.to_string(),
+                hook: "build_wheel",
+                message: e.to_string(),
+                log: "/cache/logs/armv7l/bad-1.0.log".into(),
+            },
+            hint: "the sysroot lacks `ffi.h`".into(),
+        });
         r
     }
 
     #[test]
     fn summary_and_failure_rendering() {
-        let mut failed = row(
-            "bad",
-            Provenance::Built,
-            None,
-            Some("`build_wheel` of `bad` failed: SystemExit: 1"),
-        );
+        let mut failed = row("bad", Provenance::Built, None, Some("SystemExit: 1"));
         failed.log = Some("/cache/logs/armv7l/bad-1.0.log".into());
         failed.log_tail = vec!["x.c:1:10: fatal error: ffi.h: No such file or directory".into()];
-        failed.hint = Some("the sysroot lacks `ffi.h`".into());
-        let reports = [
-            row(
-                "six",
-                Provenance::Reused,
-                Some("six-1.0-py3-none-any.whl"),
-                None,
-            ),
-            failed.clone(),
-        ];
+        let six = row(
+            "six",
+            Provenance::Reused,
+            Some("six-1.0-py3-none-any.whl"),
+            None,
+        );
+        let reports = [six, failed];
         insta::assert_snapshot!(summary_table(&reports), @r"
         package  version  source  time  wheel
         six      1.0      reused  1.2s  six-1.0-py3-none-any.whl
         bad      1.0      built   1.2s  FAILED
         2 package(s): 1 ok, 1 failed
         ");
-        insta::assert_snapshot!(render_failure(&failed), @r"
+        insta::assert_snapshot!(render_failure(&reports[1]), @r"
         error: `bad` 1.0 failed
           Caused by: `build_wheel` of `bad` failed: SystemExit: 1
           log: /cache/logs/armv7l/bad-1.0.log

@@ -1,8 +1,7 @@
-//! Building wheels for the target: finding distributions ([`index`]), the worklist resolver
-//! ([`resolve`]), source trees ([`source`]), the PEP 517 frontend ([`pep517`]), one package from
-//! fetch to wheelhouse ([`package`]) and compiler-output hints ([`error`]). [`run`] schedules it
-//! all: fetches in order, builds up to `-j` packages at once, and feeds each finished wheel's
-//! `Requires-Dist` back to the resolver.
+//! The driver of `pyx wheel`: [`run`] owns the resolver and schedules every package's way to the
+//! wheelhouse — fetch in order ([`fetch`]), build up to `-j` packages at once ([`build`]), land
+//! ([`package`]) — applying what each step learns (pins, provided names, `Requires-Dist`) to the
+//! resolver in one place. Failures stay typed ([`failure`]) until the command renders them.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -12,12 +11,17 @@ use serde::Serialize;
 
 use crate::requirements::{IndexOptions, Requirements};
 
+mod build;
+pub mod failure;
+pub mod fetch;
 pub mod host;
 pub mod package;
 pub mod source;
 pub mod wheel_cache;
 
-use crate::resolve::{self, Resolver};
+use crate::resolve::{self, Job, Resolver};
+pub use failure::Failure;
+use fetch::{Fetch, Fetched};
 pub use package::Pipeline;
 
 /// What `pyx wheel` was asked to do, validated.
@@ -58,7 +62,7 @@ impl Provenance {
 }
 
 /// The outcome of one package (a row of the summary and of `--report`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct PackageReport {
     pub name: String,
     pub version: Option<String>,
@@ -73,9 +77,9 @@ pub struct PackageReport {
     /// `passed`, `pure` (no binaries to check) or `failed`.
     pub audit: Option<String>,
     pub log: Option<PathBuf>,
-    /// Why the package failed.
-    pub error: Option<String>,
-    pub hint: Option<String>,
+    /// Why the package failed (`"error"` and `"hint"` in the report).
+    #[serde(flatten, serialize_with = "failure::serialize_fields")]
+    pub failure: Option<Failure>,
     /// The last lines of the build log, for a failure.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,
@@ -101,15 +105,14 @@ impl PackageReport {
             tags: Vec::new(),
             audit: None,
             log: None,
-            error: None,
-            hint: None,
+            failure: None,
             log_tail: Vec::new(),
             required_by: required_by.into(),
         }
     }
 
     pub fn failed(&self) -> bool {
-        self.error.is_some()
+        self.failure.is_some()
     }
 }
 
@@ -153,7 +156,7 @@ pub struct Landed {
 
 /// What a run did: one report per package in the order they finished, and the requirements whose
 /// markers excluded the target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct RunReport {
     pub packages: Vec<PackageReport>,
     /// `(requirement, where it came from)`.
@@ -174,76 +177,58 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
     let mut reports = Vec::new();
     let mut queue = VecDeque::new();
     let mut failed = false;
+    let mut finish = |report: PackageReport, failed: &mut bool| {
+        *failed |= report.failed();
+        pipeline.reporter.finished(&report);
+        reports.push(report);
+    };
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
         let mut running = 0usize;
         loop {
-            if !failed || settings.keep_going {
-                while (!failed || settings.keep_going)
-                    && let Some(job) = resolver.next_job()
-                {
-                    match pipeline.fetch(&mut resolver, job) {
-                        package::Fetched::Ready(report, landed) => {
-                            if let Err(e) = accept(&mut resolver, &landed) {
-                                failed = true;
-                                reports.push(conflict_report(report, e));
-                                continue;
-                            }
-                            pipeline.reporter.finished(&report);
-                            reports.push(report);
-                        }
-                        package::Fetched::Build(task) => queue.push_back(task),
-                        package::Fetched::Skip => {}
-                        package::Fetched::Failed(report) => {
-                            failed = true;
-                            pipeline.reporter.finished(&report);
-                            reports.push(report);
-                        }
+            while !failed || settings.keep_going {
+                let Some(job) = resolver.next_job() else {
+                    break;
+                };
+                let Some(fetch) = fetch(pipeline, &resolver, job) else {
+                    continue;
+                };
+                match apply(&mut resolver, fetch) {
+                    Fetched::Build(task) => queue.push_back(task),
+                    Fetched::Ready(report, _) | Fetched::Failed(report) => {
+                        finish(report, &mut failed)
                     }
                 }
-                while running < settings.jobs.max(1)
-                    && (!failed || settings.keep_going)
-                    && let Some(task) = queue.pop_front()
-                {
-                    let concurrent = (running + 1 + queue.len()).min(settings.jobs.max(1));
-                    let jobs = (settings.cores / concurrent).max(1);
-                    let tx = tx.clone();
-                    scope.spawn(move || {
-                        let _ = tx.send(pipeline.build(task, jobs));
-                    });
-                    running += 1;
-                }
+            }
+            while running < settings.jobs.max(1)
+                && (!failed || settings.keep_going)
+                && let Some(task) = queue.pop_front()
+            {
+                let concurrent = (running + 1 + queue.len()).min(settings.jobs.max(1));
+                let jobs = (settings.cores / concurrent).max(1);
+                let tx = tx.clone();
+                scope.spawn(move || {
+                    let _ = tx.send(pipeline.build(task, jobs));
+                });
+                running += 1;
             }
             if running == 0 {
                 for task in queue.drain(..) {
                     let mut report =
                         PackageReport::new(task.label().to_string(), task.required_by());
-                    report.error = Some("not built: an earlier package failed".to_string());
-                    report.hint = Some("pass `--keep-going` to build the rest anyway".to_string());
-                    pipeline.reporter.finished(&report);
-                    reports.push(report);
+                    report.failure = Some(Failure::NotBuilt);
+                    finish(report, &mut failed);
                 }
                 break;
             }
-            let (report, landed) = rx.recv().expect("a build thread always replies");
+            let (mut report, landed) = rx.recv().expect("a build thread always replies");
             running -= 1;
-            match landed.map(|l| accept(&mut resolver, &l)) {
-                Some(Ok(())) => {
-                    pipeline.reporter.finished(&report);
-                    reports.push(report);
-                }
-                Some(Err(e)) => {
-                    failed = true;
-                    let report = conflict_report(report, e);
-                    pipeline.reporter.finished(&report);
-                    reports.push(report);
-                }
-                None => {
-                    failed = true;
-                    pipeline.reporter.finished(&report);
-                    reports.push(report);
-                }
+            if let Some(landed) = landed
+                && let Err(e) = accept(&mut resolver, &landed)
+            {
+                report.failure = Some(Failure::Conflict(e));
             }
+            finish(report, &mut failed);
         }
     });
     let skipped = resolver
@@ -260,6 +245,60 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
     })
 }
 
+/// Fetch what a job names; `None` when a direct requirement or an earlier pin already provides it.
+fn fetch(pipeline: &Pipeline<'_>, resolver: &Resolver, job: Job) -> Option<Fetch> {
+    match job {
+        Job::Fetch(name) => {
+            let package = resolver.package(&name)?;
+            if package.pinned.is_some() || resolver.is_provided(&name) {
+                return None;
+            }
+            Some(pipeline.fetch_named(&name, package))
+        }
+        Job::Direct(entry) => Some(pipeline.fetch_direct(&entry)),
+    }
+}
+
+/// Tell the resolver what a fetch learned: the name a path provides, the version chosen, and the
+/// dependencies of a wheel that landed. A conflict turns the outcome into a failure.
+fn apply(resolver: &mut Resolver, fetch: Fetch) -> Fetched {
+    if let Some(name) = &fetch.provides {
+        resolver.provide(name);
+    }
+    let conflict = |report: &mut PackageReport, e: resolve::ResolveError| {
+        report.failure = Some(Failure::Conflict(e));
+    };
+    match fetch.outcome {
+        Fetched::Failed(report) => Fetched::Failed(report),
+        outcome => {
+            if let Some((name, version)) = fetch.pin {
+                let origin = crate::requirements::Origin::Package("the index".into());
+                if let Err(e) = resolver.pin(&name, version, origin) {
+                    let mut report = match outcome {
+                        Fetched::Ready(report, _) => report,
+                        Fetched::Build(task) => {
+                            PackageReport::new(task.label().to_string(), task.required_by())
+                        }
+                        Fetched::Failed(report) => report,
+                    };
+                    conflict(&mut report, e.into());
+                    return Fetched::Failed(report);
+                }
+            }
+            match outcome {
+                Fetched::Ready(mut report, landed) => match accept(resolver, &landed) {
+                    Ok(()) => Fetched::Ready(report, landed),
+                    Err(e) => {
+                        conflict(&mut report, e);
+                        Fetched::Failed(report)
+                    }
+                },
+                other => other,
+            }
+        }
+    }
+}
+
 /// Tell the resolver about a wheel that landed.
 fn accept(resolver: &mut Resolver, landed: &Landed) -> Result<(), resolve::ResolveError> {
     if let Some(origin) = &landed.direct_origin {
@@ -271,13 +310,4 @@ fn accept(resolver: &mut Resolver, landed: &Landed) -> Result<(), resolve::Resol
         )?;
     }
     resolver.add_metadata(&landed.name, &landed.requires_dist)
-}
-
-fn conflict_report(mut report: PackageReport, e: resolve::ResolveError) -> PackageReport {
-    report.error = Some(e.to_string());
-    report.hint = Some(
-        "pin a version that satisfies both requirements (in the requirements file or with `-c`)"
-            .to_string(),
-    );
-    report
 }

@@ -28,12 +28,67 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SourceError + '_ {
     }
 }
 
-/// Names a copied source tree leaves out: VCS data, build output, caches.
-fn skipped(name: &str) -> bool {
-    matches!(
-        name,
-        ".git" | ".hg" | ".svn" | "build" | "dist" | "__pycache__" | ".tox" | ".nox" | ".venv"
+/// A source to build: an sdist archive or a local source directory.
+#[derive(Debug, Clone)]
+pub enum SourceTree {
+    Sdist(PathBuf),
+    Dir(PathBuf),
+}
+
+impl SourceTree {
+    /// The content hash the built-wheel cache is keyed by: the sdist's sha256, or
+    /// [`tree_hash`] of the directory.
+    pub fn content_hash(&self) -> Result<String, SourceError> {
+        match self {
+            SourceTree::Sdist(p) => sha256_file(p).map_err(io(p)),
+            SourceTree::Dir(d) => tree_hash(d),
+        }
+    }
+}
+
+/// What a copied or hashed source tree leaves out: VCS data and caches anywhere, and the
+/// top-level `build/` and `dist/` of an earlier build, unless they are a Python package.
+fn is_skipped(entry: &walkdir::DirEntry) -> bool {
+    let name = entry.file_name().to_string_lossy();
+    if matches!(
+        &*name,
+        ".git" | ".hg" | ".svn" | "__pycache__" | ".tox" | ".nox" | ".venv"
     ) || name.ends_with(".egg-info")
+    {
+        return true;
+    }
+    entry.depth() == 1
+        && matches!(&*name, "build" | "dist")
+        && entry.file_type().is_dir()
+        && !entry.path().join("__init__.py").is_file()
+}
+
+/// True when a source tree has C, C++, Cython or Fortran sources outside tests and docs, or a
+/// `setup.py` that declares extension modules.
+pub fn declares_extensions(project: &Path) -> bool {
+    if std::fs::read_to_string(project.join("setup.py"))
+        .is_ok_and(|t| t.contains("Extension(") || t.contains("ext_modules"))
+    {
+        return true;
+    }
+    let not_shipped = |e: &walkdir::DirEntry| {
+        matches!(
+            &*e.file_name().to_string_lossy(),
+            "tests" | "test" | "testing" | "docs" | "doc" | "examples" | "benchmarks"
+        )
+    };
+    walkdir::WalkDir::new(project)
+        .max_depth(6)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !(is_skipped(e) || not_shipped(e)))
+        .flatten()
+        .any(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.file_type().is_file()
+                && [".c", ".cc", ".cpp", ".cxx", ".pyx", ".f90", ".f"]
+                    .iter()
+                    .any(|ext| name.ends_with(ext))
+        })
 }
 
 /// `name-version` from an sdist file name (`foo_bar-1.0.tar.gz` → (`foo_bar`, `1.0`)).
@@ -77,7 +132,7 @@ pub fn tree_hash(dir: &Path) -> Result<String, SourceError> {
     let walker = walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !skipped(&e.file_name().to_string_lossy()));
+        .filter_entry(|e| e.depth() == 0 || !is_skipped(e));
     for entry in walker {
         let entry = entry.map_err(|e| SourceError::Io {
             path: dir.to_path_buf(),
@@ -102,7 +157,7 @@ pub fn tree_hash(dir: &Path) -> Result<String, SourceError> {
 pub fn copy_tree(src: &Path, dest: &Path) -> Result<(), SourceError> {
     let walker = walkdir::WalkDir::new(src)
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !skipped(&e.file_name().to_string_lossy()));
+        .filter_entry(|e| e.depth() == 0 || !is_skipped(e));
     for entry in walker {
         let entry = entry.map_err(|e| SourceError::Io {
             path: src.to_path_buf(),
@@ -244,5 +299,56 @@ mod tests {
         assert_eq!(before, tree_hash(&src).unwrap());
         std::fs::write(src.join("pkg/__init__.py"), "x = 2\n").unwrap();
         assert_ne!(before, tree_hash(&src).unwrap());
+    }
+
+    /// A local project whose code lives in a `build` package lost it when every folder named
+    /// `build` was skipped; only an earlier build's top-level output is left out now.
+    #[test]
+    fn a_build_subpackage_is_kept_and_build_output_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("proj");
+        for (file, text) in [
+            ("pyproject.toml", "[project]\nname = \"proj\"\n"),
+            ("build/__init__.py", "x = 1\n"),
+            ("proj/build/steps.py", "y = 2\n"),
+            ("proj/dist/x.py", "z = 3\n"),
+            ("dist/proj-1.0.tar.gz", "old"),
+        ] {
+            let path = src.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let copy = dir.path().join("copy");
+        copy_tree(&src, &copy).unwrap();
+        assert!(copy.join("build/__init__.py").is_file());
+        assert!(copy.join("proj/build/steps.py").is_file());
+        assert!(copy.join("proj/dist/x.py").is_file());
+        assert!(!copy.join("dist").exists(), "the old sdist is build output");
+        let before = tree_hash(&src).unwrap();
+        std::fs::write(src.join("build/__init__.py"), "x = 2\n").unwrap();
+        assert_ne!(
+            before,
+            tree_hash(&src).unwrap(),
+            "the build package is hashed"
+        );
+        let again = tree_hash(&src).unwrap();
+        std::fs::write(src.join("dist/proj-1.0.tar.gz"), "new").unwrap();
+        assert_eq!(again, tree_hash(&src).unwrap(), "dist/ is not");
+    }
+
+    #[test]
+    fn extensions_are_found_outside_tests_and_build_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |file: &str| {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        };
+        write("pkg/__init__.py");
+        write("tests/helper.c");
+        write("build/temp/x.c");
+        assert!(!declares_extensions(dir.path()));
+        write("pkg/_speedups.c");
+        assert!(declares_extensions(dir.path()));
     }
 }

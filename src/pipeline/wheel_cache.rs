@@ -3,6 +3,31 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::pep517::ConfigSettings;
+
+/// Everything a built wheel depends on; its hash names the cache entry. Fields are in
+/// alphabetical order: the JSON they hash to is the key format since pyx 0.1.
+#[derive(Debug, serde::Serialize)]
+pub struct CacheKey<'a> {
+    pub allow_pure_fallback: bool,
+    pub config: &'a ConfigSettings,
+    pub manylinux: bool,
+    /// Hash of the target profile.
+    pub profile: &'a str,
+    pub pyx: &'static str,
+    /// Content hash of the sdist or source tree.
+    pub source: String,
+}
+
+impl CacheKey<'_> {
+    /// The entry directory under `cache_root`: `built/<2 hex>/<sha256>`.
+    pub fn entry_dir(&self, cache_root: &Path) -> PathBuf {
+        let json = serde_json::to_string(self).expect("a cache key serializes");
+        let key = crate::digest::sha256_hex(json.as_bytes());
+        cache_root.join("built").join(&key[..2]).join(&key)
+    }
+}
+
 /// What the built-wheel cache keeps next to a wheel.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct CachedInfo {
@@ -57,6 +82,25 @@ pub fn store_cached(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_hash_every_input() {
+        let config = ConfigSettings::new();
+        let key = |source: &str, manylinux| CacheKey {
+            allow_pure_fallback: false,
+            config: &config,
+            manylinux,
+            profile: "p",
+            pyx: "0.1.0",
+            source: source.into(),
+        };
+        let root = Path::new("/c");
+        let a = key("s", false).entry_dir(root);
+        assert!(a.starts_with("/c/built"));
+        assert_eq!(a, key("s", false).entry_dir(root));
+        assert_ne!(a, key("t", false).entry_dir(root));
+        assert_ne!(a, key("s", true).entry_dir(root));
+    }
 
     #[test]
     fn stored_entries_are_read_back() {

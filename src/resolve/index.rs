@@ -39,6 +39,16 @@ pub enum IndexError {
         actual: String,
         expected: String,
     },
+    #[error(
+        "`{}` has sha256:{actual}, which is none of the `--hash` values ({})",
+        path.display(),
+        allowed.join(", ")
+    )]
+    HashNotAllowed {
+        path: PathBuf,
+        actual: String,
+        allowed: Vec<String>,
+    },
 }
 
 /// One file an index or find-links location offers.
@@ -61,6 +71,46 @@ pub enum CandidateKind {
         pure: bool,
     },
     Sdist,
+}
+
+impl Candidate {
+    /// The file an `https://.../foo-1.0.tar.gz#sha256=...` requirement names (its version and
+    /// name are known once it is built).
+    pub fn from_url(url: &str) -> Candidate {
+        let (location, fragment) = url.split_once('#').unwrap_or((url, ""));
+        Candidate {
+            filename: location.rsplit('/').next().unwrap_or_default().to_string(),
+            url: location.to_string(),
+            sha256: fragment.strip_prefix("sha256=").map(str::to_string),
+            requires_python: None,
+            yanked: false,
+            version: Version::new([0]),
+            kind: CandidateKind::Sdist,
+        }
+    }
+}
+
+/// Check a file against a requirement's `--hash` values (`sha256:<hex>`, as pip writes them);
+/// with none given there is nothing to check.
+pub fn check_hashes(path: &Path, hashes: &[String]) -> Result<(), IndexError> {
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let actual = sha256_file(path).map_err(|source| IndexError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if hashes
+        .iter()
+        .any(|h| h.strip_prefix("sha256:") == Some(actual.as_str()))
+    {
+        return Ok(());
+    }
+    Err(IndexError::HashNotAllowed {
+        path: path.to_path_buf(),
+        actual,
+        allowed: hashes.to_vec(),
+    })
 }
 
 /// Turn a file name into a candidate of package `name`, or `None` when it is another package, an
@@ -496,6 +546,26 @@ mod tests {
         assert_eq!(
             choose(&all, &pinned, &py).unwrap().filename,
             "foo-2.0.tar.gz"
+        );
+    }
+
+    #[test]
+    fn direct_urls_and_hash_checks() {
+        let c = Candidate::from_url("https://h/x/demo-1.0.tar.gz#sha256=ab12");
+        assert_eq!(c.filename, "demo-1.0.tar.gz");
+        assert_eq!(c.url, "https://h/x/demo-1.0.tar.gz");
+        assert_eq!(c.sha256.as_deref(), Some("ab12"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"abc").unwrap();
+        let good = format!("sha256:{}", sha256_hex(b"abc"));
+        assert!(check_hashes(&file, &[]).is_ok());
+        assert!(check_hashes(&file, &["sha256:00".into(), good]).is_ok());
+        let err = check_hashes(&file, &["sha256:00".into()]).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("which is none of the `--hash` values (sha256:00)"),
+            "{err}"
         );
     }
 

@@ -1,0 +1,229 @@
+//! Building one source tree: the built-wheel cache first, else unpack, run the PEP 517 backend in
+//! the cross env, audit what it wrote, refuse a silent pure fallback, retag for the target, store
+//! in the cache and land.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::failure::Failure;
+use super::fetch::BuildTask;
+use super::package::Pipeline;
+use super::source::{self, SourceTree};
+use super::wheel_cache::{CacheKey, CachedInfo, read_cached, store_cached};
+use super::{Landed, PackageReport, Provenance, Stage};
+use crate::audit::{FindingKind, audit_wheel, derive_platform_tags};
+use crate::crossenv::busy_seconds;
+use crate::pep517::diagnose::{self, diagnose};
+use crate::pep517::{BuildRequest, build_wheel};
+use crate::platform::tags::PlatformTag;
+use crate::wheel::WheelFilename;
+use crate::wheel::rewrite::{self, Destination};
+
+/// A wheel that passed the audit, with its final tags.
+struct Finished {
+    wheel: PathBuf,
+    tags: Vec<PlatformTag>,
+    /// `passed` or `pure`.
+    audit: &'static str,
+}
+
+fn cache_io(what: &'static str) -> impl FnOnce(std::io::Error) -> Failure {
+    move |error| Failure::Cache { what, error }
+}
+
+impl Pipeline<'_> {
+    /// Build one source tree (or take it from the built-wheel cache), audit, retag and land it.
+    pub fn build(&self, task: BuildTask, jobs: usize) -> (PackageReport, Option<Landed>) {
+        let start = Instant::now();
+        let mut report = PackageReport::new(task.label.clone(), task.required_by.clone());
+        report.version = task.version.as_ref().map(ToString::to_string);
+        let result = self.build_inner(&task, jobs, &mut report);
+        report.seconds = start.elapsed().as_secs_f64();
+        match result {
+            Ok(landed) => (report, Some(landed)),
+            Err(f) => {
+                report.failure = Some(f);
+                (report, None)
+            }
+        }
+    }
+
+    fn build_inner(
+        &self,
+        task: &BuildTask,
+        jobs: usize,
+        report: &mut PackageReport,
+    ) -> Result<Landed, Failure> {
+        let label = task.label.as_str();
+        let source_hash = task.source.content_hash().map_err(|e| match &task.source {
+            SourceTree::Sdist(_) => Failure::Sdist(e),
+            SourceTree::Dir(_) => Failure::SourceDir(e),
+        })?;
+        let config = self.settings.config.for_package(label);
+        let cache = crate::cache::cache_dir();
+        let cached_dir = CacheKey {
+            allow_pure_fallback: self.settings.allow_pure_fallback,
+            config: &config,
+            manylinux: self.settings.manylinux,
+            profile: &self.profile_key,
+            pyx: env!("CARGO_PKG_VERSION"),
+            source: source_hash,
+        }
+        .entry_dir(&cache);
+        let direct_origin = task.direct_origin.clone();
+        if !self.settings.no_cache
+            && let Some((wheel, info)) = read_cached(&cached_dir)
+        {
+            report.source = Some(Provenance::Cached);
+            report.backend = info.backend;
+            report.audit = Some(info.audit);
+            report.tags = info.tags;
+            report.log = info.log;
+            return self.land(&wheel, report, direct_origin, task.extras.clone());
+        }
+        report.source = Some(Provenance::Built);
+        let scratch_root = cache.join("scratch");
+        fs_err::create_dir_all(&scratch_root).map_err(cache_io("cannot create the scratch dir"))?;
+        let scratch =
+            tempfile::tempdir_in(&scratch_root).map_err(cache_io("cannot create a scratch dir"))?;
+        let project = match &task.source {
+            SourceTree::Sdist(p) => {
+                source::unpack_sdist(p, &scratch.path().join("src")).map_err(Failure::Sdist)?
+            }
+            SourceTree::Dir(d) => {
+                let dest = scratch.path().join("src");
+                source::copy_tree(d, &dest).map_err(Failure::SourceDir)?;
+                dest
+            }
+        };
+        let logs = cache.join("logs").join(self.arch());
+        fs_err::create_dir_all(&logs).map_err(cache_io("cannot create the log dir"))?;
+        let log = logs.join(format!(
+            "{label}{}.log",
+            task.version
+                .as_ref()
+                .map(|v| format!("-{v}"))
+                .unwrap_or_default()
+        ));
+        report.log = Some(log.clone());
+        let wheel_dir = scratch.path().join("wheel");
+        fs_err::create_dir_all(&wheel_dir).map_err(cache_io("cannot create the wheel dir"))?;
+        self.reporter.stage(label, Stage::Building);
+        let calls_before = self.host.compiler_calls(label).len();
+        let request = BuildRequest {
+            package: label,
+            source_dir: &project,
+            wheel_dir: &wheel_dir,
+            log: &log,
+            config,
+            jobs,
+        };
+        let target = self.profile.target();
+        let built = build_wheel(self.host, &request).map_err(|error| {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            report.log_tail = diagnose::tail(&text, 15);
+            let hint = diagnose(&text).map_or_else(
+                || "see the build log for the backend's own message".to_string(),
+                |d| d.hint(target),
+            );
+            Failure::Build { error, hint }
+        })?;
+        report.backend = Some(built.build_system.backend.clone());
+        self.reporter.stage(label, Stage::Auditing);
+        let compiled =
+            built.build_system.is_compiling_backend() || source::declares_extensions(&project);
+        let staging = scratch.path().join("final");
+        fs_err::create_dir_all(&staging).map_err(cache_io("cannot create the staging dir"))?;
+        let calls = self.host.compiler_calls(label);
+        let ran_compiler = calls.len() > calls_before;
+        report.compiler_seconds = Some(busy_seconds(calls.get(calls_before..).unwrap_or_default()));
+        let finished = self
+            .finish(&built.wheel, compiled, ran_compiler, &staging)
+            .map_err(|mut f| {
+                if let Failure::SilentFallback { diagnosis, .. } = &mut f {
+                    let text = std::fs::read_to_string(&log).unwrap_or_default();
+                    let errors: Vec<&str> = text
+                        .lines()
+                        .filter(|l| l.contains("error:") || l.contains("Error"))
+                        .collect();
+                    report.log_tail = errors[errors.len().saturating_sub(8)..]
+                        .iter()
+                        .map(|l| l.to_string())
+                        .collect();
+                    *diagnosis = diagnose(&text).map(|d| d.hint(target));
+                }
+                f
+            })?;
+        report.tags = finished.tags.clone();
+        report.audit = Some(finished.audit.to_string());
+        let info = CachedInfo {
+            backend: report.backend.clone(),
+            audit: finished.audit.to_string(),
+            tags: finished.tags,
+            log: Some(log),
+        };
+        let final_wheel = store_cached(&staging, &finished.wheel, &info, &cached_dir)
+            .map_err(cache_io("cannot store the built wheel in the cache"))?;
+        self.land(&final_wheel, report, direct_origin, task.extras.clone())
+    }
+
+    /// Audit a freshly built wheel, refuse a silent pure fallback, and retag it for the target.
+    fn finish(
+        &self,
+        wheel: &Path,
+        compiled: bool,
+        ran_compiler: bool,
+        out_dir: &Path,
+    ) -> Result<Finished, Failure> {
+        let target = self.profile.target();
+        let audit = audit_wheel(wheel, Some(target)).map_err(Failure::UnreadableBuilt)?;
+        let retaggable = |k: FindingKind| {
+            matches!(
+                k,
+                FindingKind::PlatformTag | FindingKind::TagMismatch | FindingKind::Manylinux
+            )
+        };
+        if let Some(f) = audit.findings.iter().find(|f| !retaggable(f.kind)) {
+            return Err(Failure::Audit(Box::new(f.clone())));
+        }
+        let name = wheel
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if audit.elfs.is_empty() {
+            if (compiled || ran_compiler) && !self.settings.allow_pure_fallback {
+                return Err(Failure::SilentFallback {
+                    wheel: name,
+                    ran_compiler,
+                    diagnosis: None,
+                });
+            }
+            let out = out_dir.join(&name);
+            fs_err::copy(wheel, &out).map_err(cache_io("cannot copy the wheel"))?;
+            let tags = name
+                .parse::<WheelFilename>()
+                .map(|w| w.platform_tags)
+                .unwrap_or_default();
+            return Ok(Finished {
+                wheel: out,
+                tags,
+                audit: "pure",
+            });
+        }
+        let tags =
+            derive_platform_tags(&audit, self.settings.manylinux).map_err(Failure::Derive)?;
+        let retagged =
+            rewrite::retag(wheel, &tags, Destination::Dir(out_dir)).map_err(Failure::Retag)?;
+        let final_audit =
+            audit_wheel(&retagged, Some(target)).map_err(Failure::UnreadableRetagged)?;
+        if let Some(f) = final_audit.findings.into_iter().next() {
+            return Err(Failure::Audit(Box::new(f)));
+        }
+        Ok(Finished {
+            wheel: retagged,
+            tags,
+            audit: "passed",
+        })
+    }
+}
