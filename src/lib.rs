@@ -1,5 +1,6 @@
 //! pyx cross-builds Python wheels: requirements → target profile → cross env → PEP 517 build →
-//! audit → retag → wheelhouse (see DESIGN.md). `run` is the whole program; `main.rs` calls it.
+//! audit → retag → wheelhouse (docs/architecture.md maps each stage to its module). `run` is the
+//! whole program; `main.rs` calls it.
 
 use std::ffi::OsString;
 

@@ -1,4 +1,4 @@
-//! pip requirements files and PEP 508 requirements, evaluated for the target (DESIGN.md §1).
+//! pip requirements files and PEP 508 requirements, evaluated for the target (stage 1).
 //!
 //! Supported: `-r`/`-c` (nested, relative to the including file), `-i/--index-url`,
 //! `--extra-index-url`, `-f/--find-links`, `--no-index`, `--no-binary`, `--only-binary`, `--pre`,

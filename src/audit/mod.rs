@@ -1,4 +1,4 @@
-//! Audit (DESIGN.md stage 6): read a wheel once, check its name, metadata and `RECORD`, and every
+//! Audit (stage 6): read a wheel once, check its name, metadata and `RECORD`, and every
 //! ELF in it against the platform tags and the target; derive the tags its binaries deserve.
 
 use std::path::{Path, PathBuf};

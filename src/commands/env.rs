@@ -1,4 +1,4 @@
-//! `pyx env create DIR --target T` and `pyx env show DIR`: the cross env by hand (DESIGN.md §3).
+//! `pyx env create DIR --target T` and `pyx env show DIR`: the cross env by hand.
 
 use std::path::Path;
 

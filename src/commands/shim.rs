@@ -1,4 +1,4 @@
-//! `pyx shim TOOL ARGS...`: the compiler and tool shims of a cross env (DESIGN.md §4). The env's
+//! `pyx shim TOOL ARGS...`: the compiler and tool shims of a cross env. The env's
 //! `bin/cc` and friends exec this; it checks the arguments, adds `--sysroot`, runs the real tool
 //! and appends one line to the env's shim log.
 

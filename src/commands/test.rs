@@ -1,5 +1,5 @@
 //! `pyx test --target T WHEEL... [-- CMD...]`: install wheels by unpacking them (PEP 427, no pip)
-//! into a scratch prefix and run CMD with the target's own Python under QEMU (DESIGN.md §8).
+//! into a scratch prefix and run CMD with the target's own Python under QEMU (stage 8).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,5 @@
 //! `pyx wheel`: requirements → target profile → cross env → resolve/fetch → PEP 517 build → audit
-//! → retag → wheelhouse → report (DESIGN.md §1-8).
+//! → retag → wheelhouse → report (docs/architecture.md).
 
 use std::path::Path;
 

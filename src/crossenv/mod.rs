@@ -1,4 +1,4 @@
-//! The cross env (DESIGN.md §3): a venv of the build machine's Python in which that interpreter
+//! The cross env (stage 3): a venv of the build machine's Python in which that interpreter
 //! answers like the target's, with compiler shims, a meson cross file and a CMake toolchain file.
 //!
 //! Layout of `<env>`: `pyvenv.cfg`; `bin/` (python links and shim wrappers);

@@ -1,4 +1,4 @@
-//! The compiler and tool shims of a cross env (DESIGN.md §4): what each shim knows about the target
+//! The compiler and tool shims of a cross env: what each shim knows about the target
 //! ([`ShimConfig`], written to `<env>/pyx/shim.json`), the wrapper scripts in `<env>/bin`, and the
 //! argument check that rewrites the build Python's headers to the target's and refuses host paths.
 

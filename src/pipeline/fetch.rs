@@ -38,6 +38,14 @@ pub enum Fetched {
 }
 
 impl Fetched {
+    /// The package's report (a fresh one for a build that has not started).
+    pub fn into_report(self) -> PackageReport {
+        match self {
+            Fetched::Ready(report, _) | Fetched::Failed(report) => report,
+            Fetched::Build(task) => PackageReport::new(task.label, task.required_by),
+        }
+    }
+
     fn alone(self) -> Fetch {
         Fetch {
             outcome: self,

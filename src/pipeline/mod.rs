@@ -265,36 +265,26 @@ fn apply(resolver: &mut Resolver, fetch: Fetch) -> Fetched {
     if let Some(name) = &fetch.provides {
         resolver.provide(name);
     }
-    let conflict = |report: &mut PackageReport, e: resolve::ResolveError| {
-        report.failure = Some(Failure::Conflict(e));
-    };
-    match fetch.outcome {
-        Fetched::Failed(report) => Fetched::Failed(report),
-        outcome => {
-            if let Some((name, version)) = fetch.pin {
-                let origin = crate::requirements::Origin::Package("the index".into());
-                if let Err(e) = resolver.pin(&name, version, origin) {
-                    let mut report = match outcome {
-                        Fetched::Ready(report, _) => report,
-                        Fetched::Build(task) => {
-                            PackageReport::new(task.label().to_string(), task.required_by())
-                        }
-                        Fetched::Failed(report) => report,
-                    };
-                    conflict(&mut report, e.into());
-                    return Fetched::Failed(report);
-                }
-            }
-            match outcome {
-                Fetched::Ready(mut report, landed) => match accept(resolver, &landed) {
-                    Ok(()) => Fetched::Ready(report, landed),
-                    Err(e) => {
-                        conflict(&mut report, e);
-                        Fetched::Failed(report)
-                    }
-                },
-                other => other,
-            }
+    let outcome = fetch.outcome;
+    if matches!(outcome, Fetched::Failed(_)) {
+        return outcome;
+    }
+    let learned = (|| {
+        if let Some((name, version)) = fetch.pin {
+            let origin = crate::requirements::Origin::Package("the index".into());
+            resolver.pin(&name, version, origin)?;
+        }
+        if let Fetched::Ready(_, landed) = &outcome {
+            accept(resolver, landed)?;
+        }
+        Ok(())
+    })();
+    match learned {
+        Ok(()) => outcome,
+        Err(e) => {
+            let mut report = outcome.into_report();
+            report.failure = Some(Failure::Conflict(e));
+            Fetched::Failed(report)
         }
     }
 }

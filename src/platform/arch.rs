@@ -179,7 +179,7 @@ pub mod arm_cpu_arch {
     pub const V7: u8 = 10;
 }
 
-/// The target table (DESIGN.md "Targets"), verified against Debian 12's cross toolchains.
+/// The target table (docs/targets.md), verified against Debian 12's cross toolchains.
 pub static TARGETS: &[Target] = &[
     Target {
         name: "armv7l",

@@ -1,5 +1,7 @@
-//! What pyx builds for: the static target table ([`arch`]), wheel platform tags ([`tags`]) and
-//! the full profile of one concrete target read from its sysroot ([`profile`]).
+//! What pyx builds for (stage 2): the static target table ([`arch`]), wheel platform tags
+//! ([`tags`]) and which of them a target installs ([`tag_policy`]), glibc versions ([`glibc`]), the
+//! cross toolchain proven by a probe ([`toolchain`]), and the full profile of one concrete target
+//! read from its sysroot ([`profile`]).
 
 pub mod arch;
 pub mod glibc;

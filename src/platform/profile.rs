@@ -1,4 +1,4 @@
-//! The target profile (DESIGN.md §2): everything known about one concrete target, computed once
+//! The target profile (stage 2, docs/architecture.md): everything known about one concrete target, computed once
 //! from the target table, the sysroot, the target's sysconfig data and the probed toolchain.
 
 use std::path::{Path, PathBuf};

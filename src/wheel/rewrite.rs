@@ -1,4 +1,4 @@
-//! Retagging a wheel (DESIGN.md stage 7): new file name, new `Tag:` lines in `WHEEL`, `RECORD`
+//! Retagging a wheel (stage 7): new file name, new `Tag:` lines in `WHEEL`, `RECORD`
 //! refreshed for the changed member; every other member copied raw, without recompression.
 //! The result is written to a temp file in the destination directory and renamed into place.
 
