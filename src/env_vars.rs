@@ -26,3 +26,9 @@ pub const PYX_SHIM_DEPTH: &str = "PYX_SHIM_DEPTH";
 /// Set by pyx inside a cross env: its meson cross file, for
 /// `python -m build -Csetup-args=--cross-file=$PYX_MESON_CROSS_FILE`.
 pub const PYX_MESON_CROSS_FILE: &str = "PYX_MESON_CROSS_FILE";
+/// Set by pyx for one build: the build env's platform-specific packages with a C API (JSON: name,
+/// version, directories). The shims refuse a compile or link that reads their files.
+pub const PYX_BUILD_MACHINE_PACKAGES: &str = "PYX_BUILD_MACHINE_PACKAGES";
+/// Set by pyx for one build: pkg-config directories of the target's copies of build requirements,
+/// searched by the `pkg-config` shim before the sysroot's.
+pub const PYX_TARGET_PKG_CONFIG_PATH: &str = "PYX_TARGET_PKG_CONFIG_PATH";

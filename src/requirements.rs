@@ -150,6 +150,33 @@ pub struct IndexOptions {
     pub only_binary: PackageSet,
 }
 
+impl IndexOptions {
+    /// The same indexes as pip arguments, for installing build requirements: a build requirement
+    /// that only a `--find-links` directory or a private index has is found there too. Local
+    /// find-links paths are made absolute.
+    pub fn pip_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if self.no_index {
+            args.push("--no-index".to_string());
+        }
+        if let Some(url) = &self.index_url {
+            args.extend(["--index-url".to_string(), url.clone()]);
+        }
+        for url in &self.extra_index_urls {
+            args.extend(["--extra-index-url".to_string(), url.clone()]);
+        }
+        for link in &self.find_links {
+            let link = if link.contains("://") {
+                link.clone()
+            } else {
+                std::path::absolute(link).map_or_else(|_| link.clone(), |p| p.display().to_string())
+            };
+            args.extend(["--find-links".to_string(), link]);
+        }
+        args
+    }
+}
+
 /// Everything a set of requirements files and command-line requirements say.
 #[derive(Debug, Clone, Default)]
 pub struct Requirements {

@@ -370,6 +370,29 @@ fn shows_runtime_dispatch(elfs: &[ElfMember], target: &Target) -> bool {
         && arches.iter().any(|&a| !cpu_arch_runs_on(a, max))
 }
 
+/// Objects in the wheel's static libraries that are not the target's machine, class or endianness
+/// (relocatable objects carry no float-ABI flag, and their CPU level may be newer: static
+/// libraries carry dispatched code too).
+pub fn archive_findings(wheel: &str, objects: &[ElfMember], target: &Target) -> Vec<Finding> {
+    objects
+        .iter()
+        .flat_map(|o| {
+            identity_findings(&o.info, target)
+                .into_iter()
+                .filter(|i| i.kind == FindingKind::ElfMachine)
+                .map(|i| {
+                    Issue {
+                        hint: "the static library was built for another machine; code linked \
+                               from it would not run on the target: rebuild it for the target"
+                            .to_string(),
+                        ..i
+                    }
+                    .into_finding(wheel, Some(&o.member))
+                })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,6 +92,10 @@ pub struct AuditReport {
     pub metadata: Option<WheelMetadata>,
     pub wheel_info: Option<WheelInfo>,
     pub elfs: Vec<ElfMember>,
+    /// The ELF objects inside static libraries (`lib/libx.a(x.o)`), checked for the target's
+    /// machine: a build that linked one for another CPU would crash on the device.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub archive_objects: Vec<ElfMember>,
     /// Every member name (to tell libraries shipped in the wheel from system ones).
     #[serde(skip)]
     pub members: Vec<String>,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use super::checks::binary_findings;
+use super::checks::{archive_findings, binary_findings};
 use super::elf::{self, ElfError};
 use super::{AuditError, AuditReport, ElfMember, Finding, FindingKind};
 use crate::platform::arch::Target;
@@ -64,6 +64,7 @@ pub(super) fn audit(
         metadata: None,
         wheel_info: None,
         elfs: Vec::new(),
+        archive_objects: Vec::new(),
         members: Vec::new(),
         findings: Vec::new(),
         notes: Vec::new(),
@@ -141,6 +142,13 @@ pub(super) fn audit(
         purelib,
     );
     cx.findings.extend(findings);
+    let check = target
+        .or_else(|| platform_tags.iter().find_map(PlatformTag::target))
+        .or_else(|| report.elfs.iter().find_map(|e| super::target_of(&e.info)));
+    if let Some(t) = check {
+        cx.findings
+            .extend(archive_findings(&wheel, &report.archive_objects, t));
+    }
     report.findings = cx.findings;
     report.notes = notes;
     Ok(report)
@@ -294,7 +302,27 @@ struct Scanned {
     /// `RECORD`-style sha256 and the byte count, when hashed.
     digest: Option<(String, u64)>,
     elf: Option<Result<elf::ElfInfo, ElfError>>,
+    /// The ELF objects of a static library (`!<arch>`): name and what they are.
+    objects: Vec<(String, elf::ElfInfo)>,
     error: Option<String>,
+}
+
+/// The magic of a `!<arch>` static library.
+const ARCHIVE_MAGIC: &[u8] = b"!<arch>\n";
+
+/// The ELF objects of a static library that parse (others are not code pyx can check).
+fn archive_objects(bytes: &[u8]) -> Vec<(String, elf::ElfInfo)> {
+    let Ok(archive) = goblin::archive::Archive::parse(bytes) else {
+        return Vec::new();
+    };
+    archive
+        .members()
+        .into_iter()
+        .filter_map(|name| {
+            let data = archive.extract(name, bytes).ok()?;
+            Some((name.to_string(), elf::parse(data).ok()?))
+        })
+        .collect()
 }
 
 /// Members below this total size are scanned on one thread.
@@ -326,10 +354,10 @@ fn scan_indices(path: &Path, indices: &[usize], hash: bool) -> Result<Vec<Scanne
                 size += n as u64;
                 if let Some(bytes) = &mut elf_bytes {
                     bytes.extend_from_slice(chunk);
-                } else if head.len() < 4 {
+                } else if head.len() < ARCHIVE_MAGIC.len() {
                     head.extend_from_slice(chunk);
-                    if head.len() >= 4 {
-                        if elf::is_elf(&head) {
+                    if head.len() >= ARCHIVE_MAGIC.len() {
+                        if elf::is_elf(&head) || head.starts_with(ARCHIVE_MAGIC) {
                             let mut bytes = Vec::with_capacity(size_hint.min(256 << 20) as usize);
                             bytes.append(&mut head);
                             elf_bytes = Some(bytes);
@@ -341,18 +369,25 @@ fn scan_indices(path: &Path, indices: &[usize], hash: bool) -> Result<Vec<Scanne
             }
             Ok(())
         });
-        let elf_bytes = elf_bytes.or_else(|| elf::is_elf(&head).then_some(head));
+        let bytes = elf_bytes.or_else(|| elf::is_elf(&head).then_some(head));
+        let (elf, objects) = match bytes {
+            Some(b) if b.starts_with(ARCHIVE_MAGIC) => (None, archive_objects(&b)),
+            Some(b) => (Some(elf::parse(&b)), Vec::new()),
+            None => (None, Vec::new()),
+        };
         out.push(match streamed {
             Err(e) => Scanned {
                 index,
                 digest: None,
                 elf: None,
+                objects: Vec::new(),
                 error: Some(e.to_string()),
             },
             Ok(()) => Scanned {
                 index,
                 digest: hash.then(|| (hasher.finish(), size)),
-                elf: elf_bytes.map(|b| elf::parse(&b)),
+                elf,
+                objects,
                 error: None,
             },
         });
@@ -440,6 +475,12 @@ fn scan_members(
                 "the file is damaged; download or build it again",
             );
             continue;
+        }
+        for (object, info_elf) in item.objects {
+            report.archive_objects.push(ElfMember {
+                member: format!("{}({object})", info.name),
+                info: info_elf,
+            });
         }
         match item.elf {
             Some(Ok(info_elf)) => report.elfs.push(ElfMember {

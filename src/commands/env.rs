@@ -27,7 +27,7 @@ fn create(args: EnvCreateArgs) -> Result<ExitStatus> {
     } else {
         args.build_requires
     };
-    let build_env = BuildEnv::ensure(&build, &requirements)?;
+    let build_env = BuildEnv::ensure(&build, &requirements, &[])?;
     let env = CrossEnv::create_with(&args.dir, &profile, &build, Some(&build_env))?;
     eprintln!(
         "cross env for `{}` (sysroot `{}`, C compiler `{}`, long double {})",

@@ -14,7 +14,7 @@ use crate::python::BuildPython;
 pub fn run(args: RunArgs, _global: &GlobalArgs) -> Result<ExitStatus> {
     let build = BuildPython::find()?;
     let profile = TargetProfile::resolve(&args.target.request(), &build)?;
-    let build_env = BuildEnv::ensure(&build, &default_requirements())?;
+    let build_env = BuildEnv::ensure(&build, &default_requirements(), &[])?;
     let env = CrossEnv::cached(&profile, &build, Some(&build_env))?;
     let (program, rest) = args
         .command

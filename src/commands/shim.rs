@@ -10,6 +10,7 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::ExitStatus;
 use crate::cli::ShimArgs;
+use crate::crossenv::build_machine;
 use crate::crossenv::shim_log::{self, ShimCall};
 use crate::crossenv::shims::{self, Allow, ShimConfig};
 use crate::env_vars;
@@ -86,6 +87,7 @@ pub fn run(args: ShimArgs) -> Result<ExitStatus> {
         cwd: cwd.clone(),
         exit: None,
         refused: None,
+        refused_package: None,
         start: 0.0,
         seconds: 0.0,
     };
@@ -97,13 +99,17 @@ pub fn run(args: ShimArgs) -> Result<ExitStatus> {
     call.seconds = started.elapsed().map_or(0.0, |d| d.as_secs_f64());
     match &result {
         Ok(code) => call.exit = Some(*code),
-        Err(Refused(flag, _)) => call.refused = Some(flag.clone()),
+        Err(r) if !r.flag.is_empty() => {
+            call.refused = Some(r.flag.clone());
+            call.refused_package.clone_from(&r.package);
+        }
+        Err(_) => {}
     }
     shim_log::append(&cfg.log, &call);
     match result {
         Ok(0) => Ok(ExitStatus::Success),
         Ok(code) => Ok(ExitStatus::Code(u8::try_from(code).unwrap_or(1))),
-        Err(Refused(_, err)) => Err(err),
+        Err(r) => Err(r.error),
     }
 }
 
@@ -111,8 +117,23 @@ pub fn run(args: ShimArgs) -> Result<ExitStatus> {
 const SHIM_DEPTH: &str = env_vars::PYX_SHIM_DEPTH;
 const MAX_SHIM_DEPTH: u32 = 4;
 
-/// A refusal: the flag and the error to render.
-struct Refused(String, anyhow::Error);
+/// Why a shim did not run its tool: the flag it refused (empty for other errors), the build
+/// requirement whose build-machine copy that flag read, and the error to render.
+struct Refused {
+    flag: String,
+    package: Option<String>,
+    error: anyhow::Error,
+}
+
+impl Refused {
+    fn flag(flag: String, error: anyhow::Error) -> Refused {
+        Refused {
+            flag,
+            package: None,
+            error,
+        }
+    }
+}
 
 fn shim(
     cfg: &ShimConfig,
@@ -121,16 +142,27 @@ fn shim(
     package: Option<&str>,
     cwd: &Path,
 ) -> Result<i32, Refused> {
-    let fail = |e: anyhow::Error| Refused(String::new(), e);
+    let fail = |e: anyhow::Error| Refused::flag(String::new(), e);
     let mut cmd = match tool {
         "pkg-config" => {
             let real = cfg.tool(tool).ok_or_else(|| fail(missing(cfg, tool)))?;
+            let overlays = target_pkg_config_dirs();
+            let libdir = std::env::join_paths(
+                overlays
+                    .iter()
+                    .cloned()
+                    .chain(std::env::split_paths(&cfg.pkg_config_libdir)),
+            )
+            .unwrap_or_default();
             let mut cmd = Command::new(&real[0]);
             cmd.args(&real[1..])
                 .args(args)
-                .env("PKG_CONFIG_LIBDIR", &cfg.pkg_config_libdir)
+                .env("PKG_CONFIG_LIBDIR", libdir)
                 .env("PKG_CONFIG_SYSROOT_DIR", &cfg.sysroot)
                 .env_remove("PKG_CONFIG_PATH");
+            if !overlays.is_empty() {
+                return run_pkg_config_with_overlays(cmd, &cfg.sysroot).map_err(fail);
+            }
             cmd
         }
         "ar" | "ranlib" | "strip" | "readelf" => {
@@ -141,8 +173,10 @@ fn shim(
         }
         "cc" | "gcc" | "c++" | "g++" | "ld" => {
             let real = cfg.tool(tool).ok_or_else(|| fail(missing(cfg, tool)))?;
-            let checked = shims::rewrite_args(cfg, args, &Allow::from_env())
-                .map_err(|r| Refused(r.flag.clone(), refusal(cfg, tool, r, package, cwd)))?;
+            let allow = Allow::from_env();
+            check_build_machine_reads(cfg, tool, args, package, cwd, &allow)?;
+            let checked = shims::rewrite_args(cfg, args, &allow)
+                .map_err(|r| Refused::flag(r.flag.clone(), refusal(cfg, tool, r, package, cwd)))?;
             let mut cmd = Command::new(&real[0]);
             cmd.args(&real[1..]);
             if tool != "ld" {
@@ -176,6 +210,103 @@ fn shim(
         )))
     })?;
     Ok(status.code().unwrap_or(1))
+}
+
+/// Refuse a compile or link that reads a build-machine copy of a platform-specific build
+/// requirement, or links a static library holding objects for another machine.
+fn check_build_machine_reads(
+    cfg: &ShimConfig,
+    tool: &str,
+    args: &[OsString],
+    package: Option<&str>,
+    cwd: &Path,
+    allow: &Allow,
+) -> Result<(), Refused> {
+    let building = match package {
+        Some(p) => format!("while building `{p}`"),
+        None => format!("in `{}`", cwd.display()),
+    };
+    if let Some(read) = build_machine::find_host_read(args, cwd, &build_machine::from_env())
+        && !allow.allows(&read.flag)
+    {
+        let error = with_hint(
+            anyhow!(
+                "`{}` holds the build machine's {} {}, compiled for another CPU than `{}`; a cross \
+                 build must compile against the target's copy",
+                read.flag,
+                read.package,
+                read.version,
+                cfg.target
+            )
+            .context(format!(
+                "pyx refused `{}` in a `{tool}` call for `{}` {building}",
+                read.flag, cfg.target
+            )),
+            format!(
+                "pyx provides the target's `{}` when the build reads it through `{}` \
+                 (get_include, its config tool or pkg-config); a hard-coded path to the build env \
+                 bypasses that",
+                read.package, read.package
+            ),
+        );
+        return Err(Refused {
+            flag: read.flag,
+            package: Some(read.package),
+            error,
+        });
+    }
+    if let Some(f) = build_machine::find_foreign_archive(args, cwd, &cfg.sysroot, cfg.target()) {
+        let flag = f.archive.display().to_string();
+        if allow.allows(&flag) {
+            return Ok(());
+        }
+        let error = with_hint(
+            anyhow!(
+                "`{}` holds `{}`, which is {}, not `{}` code",
+                f.archive.display(),
+                f.object,
+                f.found,
+                cfg.target
+            )
+            .context(format!(
+                "pyx refused to link `{flag}` in a `{tool}` call for `{}` {building}",
+                cfg.target
+            )),
+            "the static library was built for another machine; rebuild it for the target, or \
+             link the sysroot's",
+        );
+        return Err(Refused::flag(flag, error));
+    }
+    Ok(())
+}
+
+/// `PYX_TARGET_PKG_CONFIG_PATH`: pkg-config dirs of the target's copies of build requirements.
+fn target_pkg_config_dirs() -> Vec<PathBuf> {
+    std::env::var_os(env_vars::PYX_TARGET_PKG_CONFIG_PATH)
+        .map(|v| std::env::split_paths(&v).collect())
+        .unwrap_or_default()
+}
+
+/// pkg-config prefixes every `-I`/`-L` path with the sysroot; paths of the target's copies of build
+/// requirements live outside it, so the prefix comes off them again.
+fn run_pkg_config_with_overlays(mut cmd: Command, sysroot: &Path) -> anyhow::Result<i32> {
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot run `{}`", cmd.get_program().to_string_lossy()))?;
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let sysroot = sysroot.display().to_string();
+    for dir in target_pkg_config_dirs() {
+        let overlay = dir.display().to_string();
+        let root = overlay
+            .split("/lib/python")
+            .next()
+            .unwrap_or(&overlay)
+            .to_string();
+        text = text.replace(&format!("{sysroot}{root}"), &root);
+    }
+    std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+    Ok(out.status.code().unwrap_or(1))
 }
 
 fn missing(cfg: &ShimConfig, tool: &str) -> anyhow::Error {

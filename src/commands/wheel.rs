@@ -25,7 +25,11 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let build_python = BuildPython::find()?;
     let profile = TargetProfile::resolve(&args.target.request(), &build_python)?;
     let env = CrossEnv::cached(&profile, &build_python, None)?;
-    let host = CrossHost { env, build_python };
+    let host = CrossHost {
+        env,
+        build_python,
+        pip_index_args: requirements.index.pip_args(),
+    };
     let wheelhouse = Wheelhouse::open(&args.wheel_dir)?;
     let reporter = progress::reporter(global);
     let pipeline = Pipeline::new(settings, &profile, &host, &wheelhouse, reporter.as_ref())?;

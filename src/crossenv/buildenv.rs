@@ -40,9 +40,19 @@ pub struct BuildEnv {
 }
 
 impl BuildEnv {
-    /// The build env for exactly this requirement set, created on first use.
-    pub fn ensure(build: &BuildPython, requirements: &[String]) -> Result<BuildEnv> {
-        let key = key(build, requirements);
+    /// The distributions installed in it.
+    pub fn distributions(&self) -> Vec<InstalledDist> {
+        installed_dists(&self.site_packages)
+    }
+
+    /// The build env for exactly this requirement set, created on first use; `pip_args` say
+    /// where to install from (`--find-links`, `--index-url` ...; part of the key).
+    pub fn ensure(
+        build: &BuildPython,
+        requirements: &[String],
+        pip_args: &[String],
+    ) -> Result<BuildEnv> {
+        let key = key(build, requirements, pip_args);
         let root = cache_dir().join("build-envs");
         fs_err::create_dir_all(&root)?;
         let dir = root.join(&key);
@@ -58,7 +68,11 @@ impl BuildEnv {
         if dir.join(MARKER).is_file() {
             return Ok(env);
         }
-        if let Some(existing) = find_satisfying(&root, build, requirements) {
+        if let Some(existing) = pip_args
+            .is_empty()
+            .then(|| find_satisfying(&root, build, requirements))
+            .flatten()
+        {
             tracing::info!(
                 "reusing build env `{}` for {}",
                 existing.dir.display(),
@@ -70,7 +84,7 @@ impl BuildEnv {
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".tmp-{key}-"))
             .tempdir_in(&root)?;
-        populate(build, tmp.path(), requirements)?;
+        populate(build, tmp.path(), requirements, pip_args)?;
         relocate_scripts(&tmp.path().join("bin"), tmp.path(), &dir)?;
         let record = Record {
             requirements: requirements.to_vec(),
@@ -98,6 +112,118 @@ impl BuildEnv {
             bin: dir.join("bin"),
         }
     }
+}
+
+/// A distribution installed in a build env, as its `.dist-info` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledDist {
+    /// The normalised name (`numpy`).
+    pub name: String,
+    pub version: String,
+    /// The site-packages directory it is installed in.
+    pub site: PathBuf,
+    /// Its `.dist-info` directory name (`numpy-2.4.6.dist-info`).
+    pub dist_info: String,
+    /// Whether it carries CPython extension modules: a `WHEEL` tag whose ABI is not `none`.
+    pub has_extensions: bool,
+    /// Its files from `RECORD`, relative to `site` (entries outside it, `../../bin/x`, left out).
+    pub files: Vec<String>,
+}
+
+impl InstalledDist {
+    /// The files other packages compile or link against: C headers, static libraries, pkg-config
+    /// files.
+    pub fn c_api_files(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(String::as_str).filter(|f| {
+            [".h", ".hpp", ".hh", ".a", ".pc"]
+                .iter()
+                .any(|ext| f.ends_with(ext))
+        })
+    }
+
+    /// True when it exports a C API the standard ways: a pkg-config file, a static library, or
+    /// headers under an `include` directory (numpy, pyarrow). Platform-specific build requirements
+    /// with stray headers (cffi's, Cython's) are provided only when a compile really reads them.
+    pub fn exports_c_api(&self) -> bool {
+        self.c_api_files().any(|f| {
+            f.ends_with(".pc") || f.ends_with(".a") || f.split('/').any(|part| part == "include")
+        })
+    }
+
+    /// A platform-specific distribution whose C API other packages may compile against: what a
+    /// cross build needs the target's copy of.
+    pub fn is_platform_c_api(&self) -> bool {
+        self.has_extensions && self.c_api_files().next().is_some()
+    }
+
+    /// Its top-level directories in site-packages (`numpy`), the `.dist-info` and `.data` left out.
+    pub fn top_level_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter_map(|f| f.split_once('/').map(|(top, _)| top))
+            .filter(|top| !top.ends_with(".dist-info") && !top.ends_with(".data"))
+            .map(|top| self.site.join(top))
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+
+    /// `[console_scripts]` of its `entry_points.txt`: `(name, "module:attr")`.
+    pub fn console_scripts(&self) -> Vec<(String, String)> {
+        let text = fs_err::read_to_string(self.site.join(&self.dist_info).join("entry_points.txt"))
+            .unwrap_or_default();
+        let mut in_section = false;
+        let mut out = Vec::new();
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_section = line == "[console_scripts]";
+            } else if in_section && let Some((name, target)) = line.split_once('=') {
+                out.push((name.trim().to_string(), target.trim().to_string()));
+            }
+        }
+        out
+    }
+}
+
+/// Every distribution installed in `site_packages`, read from the `WHEEL` and `RECORD` files of
+/// its `.dist-info` directories.
+pub fn installed_dists(site_packages: &Path) -> Vec<InstalledDist> {
+    let Ok(entries) = fs_err::read_dir(site_packages) else {
+        return Vec::new();
+    };
+    let mut out: Vec<InstalledDist> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let dist_info = e.file_name().to_string_lossy().into_owned();
+            let stem = dist_info.strip_suffix(".dist-info")?;
+            let (name, version) = stem.rsplit_once('-')?;
+            let dir = e.path();
+            let wheel = fs_err::read_to_string(dir.join("WHEEL")).unwrap_or_default();
+            let has_extensions = crate::wheel::WheelInfo::parse(&wheel)
+                .tags
+                .iter()
+                .any(|t| t.split('-').nth(1).is_some_and(|abi| abi != "none"));
+            let record = fs_err::read_to_string(dir.join("RECORD")).unwrap_or_default();
+            let files = crate::wheel::record::parse(&record)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| r.path)
+                .filter(|p| !p.starts_with("..") && !p.starts_with('/'))
+                .collect();
+            Some(InstalledDist {
+                name: PackageName::from_str(name).ok()?.to_string(),
+                version: version.to_string(),
+                site: site_packages.to_path_buf(),
+                dist_info,
+                has_extensions,
+                files,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }
 
 /// What a build env's marker file records.
@@ -184,8 +310,8 @@ pub fn default_requirements() -> Vec<String> {
     DEFAULT_REQUIREMENTS.iter().map(|s| s.to_string()).collect()
 }
 
-/// Hash of the build Python and the sorted, normalised requirement set.
-fn key(build: &BuildPython, requirements: &[String]) -> String {
+/// Hash of the build Python, the sorted, normalised requirement set and where it installs from.
+fn key(build: &BuildPython, requirements: &[String], pip_args: &[String]) -> String {
     let mut reqs: Vec<String> = requirements
         .iter()
         .map(|r| {
@@ -206,6 +332,10 @@ fn key(build: &BuildPython, requirements: &[String]) -> String {
         h.update(b"\0");
         h.update(r.as_bytes());
     }
+    if !pip_args.is_empty() {
+        h.update(b"\0\0");
+        h.update(pip_args.join("\0").as_bytes());
+    }
     let digest = h.finalize();
     format!(
         "py{}-{}",
@@ -216,7 +346,12 @@ fn key(build: &BuildPython, requirements: &[String]) -> String {
 
 /// A venv without pip (ensurepip costs seconds), filled by the build Python's own pip through
 /// `pip --python` (pip ≥ 22.3); with an older pip, the venv gets its own.
-fn populate(build: &BuildPython, dir: &Path, requirements: &[String]) -> Result<()> {
+fn populate(
+    build: &BuildPython,
+    dir: &Path,
+    requirements: &[String],
+    pip_args: &[String],
+) -> Result<()> {
     run(Command::new(&build.executable)
         .args(["-m", "venv", "--without-pip"])
         .arg(dir))
@@ -227,6 +362,7 @@ fn populate(build: &BuildPython, dir: &Path, requirements: &[String]) -> Result<
     let python = dir.join("bin").join("python");
     let pip_install = |cmd: &mut Command| {
         cmd.args(["install", "-q", "--disable-pip-version-check"])
+            .args(pip_args)
             .args(requirements)
             .env_remove("_PYTHON_SYSCONFIGDATA_NAME")
             .env_remove("_PYTHON_HOST_PLATFORM")
@@ -340,6 +476,67 @@ mod reuse_tests {
             find(&["setuptools; python_version > '3'"]),
             None,
             "markers never share"
+        );
+    }
+
+    #[test]
+    fn installed_distributions_say_what_they_export() {
+        let site = tempfile::tempdir().unwrap();
+        let dist = |name: &str, tag: &str, files: &[&str]| {
+            let dir = site.path().join(format!("{name}.dist-info"));
+            fs_err::create_dir_all(&dir).unwrap();
+            fs_err::write(
+                dir.join("WHEEL"),
+                format!("Wheel-Version: 1.0\nTag: {tag}\n"),
+            )
+            .unwrap();
+            let record: String = files.iter().map(|f| format!("{f},,\n")).collect();
+            fs_err::write(dir.join("RECORD"), record).unwrap();
+        };
+        dist(
+            "numpy-2.4.6",
+            "cp311-cp311-manylinux_2_28_x86_64",
+            &[
+                "numpy/__init__.py",
+                "numpy/_core/include/numpy/arrayobject.h",
+                "numpy/_core/lib/libnpymath.a",
+                "../../../bin/numpy-config",
+            ],
+        );
+        dist(
+            "cffi-2.1.1",
+            "cp311-cp311-manylinux_2_17_x86_64",
+            &["cffi/_cffi_include.h", "_cffi_backend.so"],
+        );
+        dist(
+            "ninja-1.13.0",
+            "py3-none-manylinux_2_12_x86_64",
+            &["ninja/include/x.h"],
+        );
+        dist(
+            "pybind11-3.1.0",
+            "py3-none-any",
+            &["pybind11/include/pybind11/pybind11.h"],
+        );
+        let all = installed_dists(site.path());
+        let by = |n: &str| all.iter().find(|d| d.name == n).unwrap();
+        let numpy = by("numpy");
+        assert_eq!(numpy.version, "2.4.6");
+        assert!(numpy.is_platform_c_api() && numpy.exports_c_api());
+        assert_eq!(numpy.top_level_dirs(), [site.path().join("numpy")]);
+        assert_eq!(
+            numpy.files.len(),
+            3,
+            "the script outside site-packages is left out"
+        );
+        assert!(by("cffi").is_platform_c_api() && !by("cffi").exports_c_api());
+        assert!(
+            !by("ninja").is_platform_c_api(),
+            "a program, not an extension library"
+        );
+        assert!(
+            !by("pybind11").is_platform_c_api(),
+            "pure: the same on every CPU"
         );
     }
 

@@ -19,6 +19,7 @@ use crate::platform::TargetProfile;
 use crate::printer::with_hint;
 use crate::python::{BuildPython, major_minor};
 
+pub mod build_machine;
 pub mod buildenv;
 pub mod cmake;
 pub mod meson;

@@ -17,6 +17,9 @@ pub struct ShimCall {
     pub exit: Option<i32>,
     /// The flag the shim refused, if it did.
     pub refused: Option<String>,
+    /// The build requirement whose build-machine copy a refused flag read (`numpy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_package: Option<String>,
     /// When the call started (seconds since the Unix epoch) and how long it took.
     #[serde(default)]
     pub start: f64,
@@ -95,6 +98,7 @@ mod tests {
             cwd: PathBuf::new(),
             exit: Some(0),
             refused: None,
+            refused_package: None,
             start,
             seconds,
         }

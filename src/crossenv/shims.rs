@@ -126,7 +126,7 @@ impl Allow {
         }
     }
 
-    fn allows(&self, flag: &str) -> bool {
+    pub fn allows(&self, flag: &str) -> bool {
         self.all || self.flags.iter().any(|f| f == flag)
     }
 }

@@ -10,6 +10,8 @@ use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
+use crate::crossenv::buildenv::BuildEnv;
+
 pub mod diagnose;
 
 /// The setuptools backend pip assumes for a project without `[build-system]` (PEP 517).
@@ -20,12 +22,19 @@ const HOOK_SCRIPT: &str = include_str!("../../shims/pep517_hook.py");
 /// Where hooks run: the cross env with a build env importable (or, in tests, the build Python).
 pub trait BuildHost: Sync {
     /// A `python` command whose interpreter answers like the target and can import exactly
-    /// `requires`, installed for the build machine.
-    fn python(&self, requires: &[String]) -> anyhow::Result<Command>;
+    /// `requires`, installed for the build machine, with `sites` searched first.
+    fn python(&self, requires: &[String], sites: &[PathBuf]) -> anyhow::Result<Command>;
+    /// The interpreter of the hooks (the cross env's `python`), for scripts a build runs.
+    fn python_path(&self) -> PathBuf;
+    /// The build env that holds `requires`; `None` for a host without build envs (tests).
+    fn build_env(&self, requires: &[String]) -> anyhow::Result<Option<BuildEnv>>;
     /// The meson cross file passed to meson-python.
     fn meson_cross_file(&self) -> Option<PathBuf>;
     /// The CMake toolchain file for scikit-build-core and other CMake-driven backends.
     fn cmake_toolchain_file(&self) -> Option<PathBuf>;
+    /// The packages whose build-machine copies the shims refused to let `package`'s compiles
+    /// read, one entry per refused call, in order.
+    fn refused_packages(&self, package: &str) -> Vec<String>;
     /// The compiler calls the shims have logged for `package` so far (compared before and after
     /// a build).
     fn compiler_calls(&self, package: &str) -> Vec<crate::crossenv::ShimCall>;
@@ -90,6 +99,11 @@ impl BuildSystem {
     /// `setuptools.build_meta:__legacy__`.
     pub fn backend_module(&self) -> &str {
         self.backend.split(':').next().unwrap_or_default()
+    }
+
+    /// True for meson-python, which takes the meson cross file as a setup argument.
+    pub fn is_meson(&self) -> bool {
+        self.backend_module().starts_with("mesonpy")
     }
 
     /// True for backends that only build compiled code (a pure wheel from them is a fallback).
@@ -229,97 +243,172 @@ enum Reply {
     BackendUnavailable { error: String },
 }
 
-/// Build one wheel: build env for `requires`, `get_requires_for_build_wheel`, then `build_wheel`.
-pub fn build_wheel(host: &dyn BuildHost, req: &BuildRequest<'_>) -> Result<Built, BuildError> {
-    let build_system = BuildSystem::read(req.source_dir)?;
-    let mut config = req.config.clone();
-    let mut env = vec![
-        (
-            crate::env_vars::PYX_PACKAGE.to_string(),
-            req.package.to_string(),
-        ),
-        ("MAKEFLAGS".to_string(), format!("-j{}", req.jobs)),
-        (
-            "CMAKE_BUILD_PARALLEL_LEVEL".to_string(),
-            req.jobs.to_string(),
-        ),
-    ];
-    if build_system.backend_module().starts_with("mesonpy") {
-        if let Some(cross) = host.meson_cross_file() {
-            config
-                .entry("setup-args".into())
-                .or_default()
-                .insert(0, format!("--cross-file={}", cross.display()));
-        }
-        let compile = config.entry("compile-args".into()).or_default();
-        if !compile.iter().any(|a| a.starts_with("-j")) {
-            compile.push(format!("-j{}", req.jobs));
-        }
-    }
-    if let Some(toolchain) = host.cmake_toolchain_file() {
-        env.push((
-            "CMAKE_TOOLCHAIN_FILE".into(),
-            toolchain.display().to_string(),
-        ));
-    }
-    let mut log = File::create(req.log).map_err(|source| BuildError::Io {
-        path: req.log.to_path_buf(),
-        source,
-    })?;
-    let _ = writeln!(
-        log,
-        "pyx: building `{}` with backend `{}` (requires: {})",
-        req.package,
-        build_system.backend,
-        build_system.requires.join(", ")
-    );
-    let mut requires = build_system.requires.clone();
-    let extra = run_hook(
-        host,
-        req,
-        &build_system,
-        &requires,
-        &config,
-        &env,
-        "get_requires_for_build_wheel",
-    )?;
-    for r in extra
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str())
-    {
-        if !requires.iter().any(|x| x == r) {
-            requires.push(r.to_string());
-        }
-    }
-    let result = run_hook(
-        host,
-        req,
-        &build_system,
-        &requires,
-        &config,
-        &env,
-        "build_wheel",
-    )?;
-    let name = result.as_str().ok_or_else(|| BuildError::Hook {
-        package: req.package.to_string(),
-        hook: "build_wheel",
-        message: format!("the backend returned `{result}`, not a file name"),
-        log: req.log.to_path_buf(),
-    })?;
-    Ok(Built {
-        wheel: req.wheel_dir.join(name),
-        build_system,
-        requires,
-    })
+/// What a build gets besides its build env: the target's copies of platform-specific build
+/// requirements (site directories searched before the build env's), meson machine files that name
+/// their config tools, and environment variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildExtras {
+    pub sites: Vec<PathBuf>,
+    pub meson_cross_files: Vec<PathBuf>,
+    pub env: Vec<(String, String)>,
 }
 
+/// One PEP 517 build under way: `[build-system]` read, the log started, config settings and
+/// environment prepared. [`Frontend::requires`] runs `get_requires_for_build_wheel`;
+/// [`Frontend::build`] runs `build_wheel`.
+pub struct Frontend<'a> {
+    host: &'a dyn BuildHost,
+    req: &'a BuildRequest<'a>,
+    pub build_system: BuildSystem,
+    config: ConfigSettings,
+    env: Vec<(String, String)>,
+}
+
+impl<'a> Frontend<'a> {
+    pub fn start(host: &'a dyn BuildHost, req: &'a BuildRequest<'a>) -> Result<Self, BuildError> {
+        let build_system = BuildSystem::read(req.source_dir)?;
+        let mut config = req.config.clone();
+        let mut env = vec![
+            (
+                crate::env_vars::PYX_PACKAGE.to_string(),
+                req.package.to_string(),
+            ),
+            ("MAKEFLAGS".to_string(), format!("-j{}", req.jobs)),
+            (
+                "CMAKE_BUILD_PARALLEL_LEVEL".to_string(),
+                req.jobs.to_string(),
+            ),
+        ];
+        if build_system.is_meson() {
+            if let Some(cross) = host.meson_cross_file() {
+                config
+                    .entry("setup-args".into())
+                    .or_default()
+                    .insert(0, format!("--cross-file={}", cross.display()));
+            }
+            let compile = config.entry("compile-args".into()).or_default();
+            if !compile.iter().any(|a| a.starts_with("-j")) {
+                compile.push(format!("-j{}", req.jobs));
+            }
+        }
+        if let Some(toolchain) = host.cmake_toolchain_file() {
+            env.push((
+                "CMAKE_TOOLCHAIN_FILE".into(),
+                toolchain.display().to_string(),
+            ));
+        }
+        let mut log = File::create(req.log).map_err(|source| BuildError::Io {
+            path: req.log.to_path_buf(),
+            source,
+        })?;
+        let _ = writeln!(
+            log,
+            "pyx: building `{}` with backend `{}` (requires: {})",
+            req.package,
+            build_system.backend,
+            build_system.requires.join(", ")
+        );
+        Ok(Frontend {
+            host,
+            req,
+            build_system,
+            config,
+            env,
+        })
+    }
+
+    /// The full set of build requirements: `[build-system] requires` and what
+    /// `get_requires_for_build_wheel` adds.
+    pub fn requires(&self) -> Result<Vec<String>, BuildError> {
+        let mut requires = self.build_system.requires.clone();
+        let extra = self.hook(
+            &requires,
+            &BuildExtras::default(),
+            "get_requires_for_build_wheel",
+        )?;
+        for r in extra
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str())
+        {
+            if !requires.iter().any(|x| x == r) {
+                requires.push(r.to_string());
+            }
+        }
+        Ok(requires)
+    }
+
+    /// Run `build_wheel` with a build env for `requires` and `extras` in front of it.
+    pub fn build(&self, requires: &[String], extras: &BuildExtras) -> Result<Built, BuildError> {
+        let result = self.hook(requires, extras, "build_wheel")?;
+        let req = self.req;
+        let name = result.as_str().ok_or_else(|| BuildError::Hook {
+            package: req.package.to_string(),
+            hook: "build_wheel",
+            message: format!("the backend returned `{result}`, not a file name"),
+            log: req.log.to_path_buf(),
+        })?;
+        Ok(Built {
+            wheel: req.wheel_dir.join(name),
+            build_system: self.build_system.clone(),
+            requires: requires.to_vec(),
+        })
+    }
+
+    /// Add a line to the build log.
+    pub fn note(&self, line: &str) {
+        if let Ok(mut log) = std::fs::OpenOptions::new().append(true).open(self.req.log) {
+            let _ = writeln!(log, "pyx: {line}");
+        }
+    }
+
+    fn hook(
+        &self,
+        requires: &[String],
+        extras: &BuildExtras,
+        hook: &'static str,
+    ) -> Result<serde_json::Value, BuildError> {
+        let mut config = self.config.clone();
+        if self.build_system.is_meson() {
+            let setup = config.entry("setup-args".into()).or_default();
+            let at = setup
+                .iter()
+                .position(|a| !a.starts_with("--cross-file="))
+                .unwrap_or(setup.len());
+            for (i, file) in extras.meson_cross_files.iter().enumerate() {
+                setup.insert(at + i, format!("--cross-file={}", file.display()));
+            }
+        }
+        let mut env = self.env.clone();
+        env.extend(extras.env.iter().cloned());
+        run_hook(
+            self.host,
+            self.req,
+            &self.build_system,
+            requires,
+            &extras.sites,
+            &config,
+            &env,
+            hook,
+        )
+    }
+}
+
+/// Build one wheel: build env for `requires`, `get_requires_for_build_wheel`, then `build_wheel`.
+pub fn build_wheel(host: &dyn BuildHost, req: &BuildRequest<'_>) -> Result<Built, BuildError> {
+    let frontend = Frontend::start(host, req)?;
+    let requires = frontend.requires()?;
+    frontend.build(&requires, &BuildExtras::default())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_hook(
     host: &dyn BuildHost,
     req: &BuildRequest<'_>,
     build_system: &BuildSystem,
     requires: &[String],
+    sites: &[PathBuf],
     config: &ConfigSettings,
     env: &[(String, String)],
     hook: &'static str,
@@ -329,7 +418,7 @@ fn run_hook(
         move |source| BuildError::Io { path, source }
     };
     let mut python = host
-        .python(requires)
+        .python(requires, sites)
         .map_err(|source| BuildError::BuildEnv {
             package: req.package.to_string(),
             requires: requires.to_vec(),

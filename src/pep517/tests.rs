@@ -8,9 +8,18 @@ struct Native {
 }
 
 impl BuildHost for Native {
-    fn python(&self, requires: &[String]) -> anyhow::Result<Command> {
+    fn python(&self, requires: &[String], _sites: &[PathBuf]) -> anyhow::Result<Command> {
         self.seen.lock().unwrap().push(requires.to_vec());
         Ok(Command::new(crate::python::BuildPython::find()?.executable))
+    }
+    fn refused_packages(&self, _package: &str) -> Vec<String> {
+        Vec::new()
+    }
+    fn python_path(&self) -> PathBuf {
+        PathBuf::from("python3")
+    }
+    fn build_env(&self, _requires: &[String]) -> anyhow::Result<Option<BuildEnv>> {
+        Ok(None)
     }
     fn meson_cross_file(&self) -> Option<PathBuf> {
         None

@@ -2,6 +2,7 @@
 //! the cross env, audit what it wrote, refuse a silent pure fallback, retag for the target, store
 //! in the cache and land.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -9,15 +10,24 @@ use super::failure::Failure;
 use super::fetch::BuildTask;
 use super::package::Pipeline;
 use super::source::{self, SourceTree};
-use super::wheel_cache::{CacheKey, CachedInfo, read_cached, store_cached};
+use super::target_deps::Prepared;
+use super::wheel_cache::{CacheKey, CachedInfo, lock_entry, read_cached, store_cached};
 use super::{Landed, PackageReport, Provenance, Stage};
 use crate::audit::{FindingKind, audit_wheel, derive_platform_tags};
+use crate::crossenv::buildenv::InstalledDist;
 use crate::crossenv::busy_seconds;
 use crate::pep517::diagnose::{self, diagnose};
-use crate::pep517::{BuildRequest, build_wheel};
+use crate::pep517::{BuildError, BuildRequest, Built, Frontend};
 use crate::platform::tags::PlatformTag;
 use crate::wheel::WheelFilename;
 use crate::wheel::rewrite::{self, Destination};
+
+/// Why the backend did not give a wheel.
+enum Backend {
+    Build(BuildError),
+    /// A target build dependency could not be provided.
+    Dependency(Box<Failure>),
+}
 
 /// A wheel that passed the audit, with its final tags.
 struct Finished {
@@ -54,12 +64,33 @@ impl Pipeline<'_> {
         jobs: usize,
         report: &mut PackageReport,
     ) -> Result<Landed, Failure> {
+        let chain = [task.label.clone()];
+        let wheel = self.build_to_cache(task, &task.label, jobs, report, &chain)?;
+        self.land(
+            &wheel,
+            report,
+            task.direct_origin.clone(),
+            task.extras.clone(),
+        )
+    }
+
+    /// Build `task` into the built-wheel cache (or find it there) and return the cached wheel.
+    /// One build of a cache key runs at a time; a second waits and takes the first one's wheel.
+    /// `chain` names the builds waiting on this one (for target build dependencies).
+    pub(super) fn build_to_cache(
+        &self,
+        task: &BuildTask,
+        package: &str,
+        jobs: usize,
+        report: &mut PackageReport,
+        chain: &[String],
+    ) -> Result<PathBuf, Failure> {
         let label = task.label.as_str();
         let source_hash = task.source.content_hash().map_err(|e| match &task.source {
             SourceTree::Sdist(_) => Failure::Sdist(e),
             SourceTree::Dir(_) => Failure::SourceDir(e),
         })?;
-        let config = self.settings.config.for_package(label);
+        let config = self.settings.config.for_package(package);
         let cache = crate::cache::cache_dir();
         let cached_dir = CacheKey {
             allow_pure_fallback: self.settings.allow_pure_fallback,
@@ -70,7 +101,10 @@ impl Pipeline<'_> {
             source: source_hash,
         }
         .entry_dir(&cache);
-        let direct_origin = task.direct_origin.clone();
+        let _lock = (!self.settings.no_cache)
+            .then(|| lock_entry(&cached_dir))
+            .transpose()
+            .map_err(cache_io("cannot lock the built-wheel cache"))?;
         if !self.settings.no_cache
             && let Some((wheel, info)) = read_cached(&cached_dir)
         {
@@ -79,7 +113,8 @@ impl Pipeline<'_> {
             report.audit = Some(info.audit);
             report.tags = info.tags;
             report.log = info.log;
-            return self.land(&wheel, report, direct_origin, task.extras.clone());
+            report.build_dependencies = info.build_dependencies;
+            return Ok(wheel);
         }
         report.source = Some(Provenance::Built);
         let scratch_root = cache.join("scratch");
@@ -99,7 +134,7 @@ impl Pipeline<'_> {
         let logs = cache.join("logs").join(self.arch());
         fs_err::create_dir_all(&logs).map_err(cache_io("cannot create the log dir"))?;
         let log = logs.join(format!(
-            "{label}{}.log",
+            "{package}{}.log",
             task.version
                 .as_ref()
                 .map(|v| format!("-{v}"))
@@ -109,9 +144,9 @@ impl Pipeline<'_> {
         let wheel_dir = scratch.path().join("wheel");
         fs_err::create_dir_all(&wheel_dir).map_err(cache_io("cannot create the wheel dir"))?;
         self.reporter.stage(label, Stage::Building);
-        let calls_before = self.host.compiler_calls(label).len();
+        let calls_before = self.host.compiler_calls(package).len();
         let request = BuildRequest {
-            package: label,
+            package,
             source_dir: &project,
             wheel_dir: &wheel_dir,
             log: &log,
@@ -119,22 +154,27 @@ impl Pipeline<'_> {
             jobs,
         };
         let target = self.profile.target();
-        let built = build_wheel(self.host, &request).map_err(|error| {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            report.log_tail = diagnose::tail(&text, 15);
-            let hint = diagnose(&text).map_or_else(
-                || "see the build log for the backend's own message".to_string(),
-                |d| d.hint(target),
-            );
-            Failure::Build { error, hint }
-        })?;
+        let built = self
+            .run_backend(&request, report, chain)
+            .map_err(|e| match e {
+                Backend::Build(error) => {
+                    let text = std::fs::read_to_string(&log).unwrap_or_default();
+                    report.log_tail = diagnose::tail(&text, 15);
+                    let hint = diagnose(&text).map_or_else(
+                        || "see the build log for the backend's own message".to_string(),
+                        |d| d.hint(target),
+                    );
+                    Failure::Build { error, hint }
+                }
+                Backend::Dependency(f) => *f,
+            })?;
         report.backend = Some(built.build_system.backend.clone());
         self.reporter.stage(label, Stage::Auditing);
         let compiled =
             built.build_system.is_compiling_backend() || source::declares_extensions(&project);
         let staging = scratch.path().join("final");
         fs_err::create_dir_all(&staging).map_err(cache_io("cannot create the staging dir"))?;
-        let calls = self.host.compiler_calls(label);
+        let calls = self.host.compiler_calls(package);
         let ran_compiler = calls.len() > calls_before;
         report.compiler_seconds = Some(busy_seconds(calls.get(calls_before..).unwrap_or_default()));
         let finished = self
@@ -161,10 +201,62 @@ impl Pipeline<'_> {
             audit: finished.audit.to_string(),
             tags: finished.tags,
             log: Some(log),
+            build_dependencies: report.build_dependencies.clone(),
         };
-        let final_wheel = store_cached(&staging, &finished.wheel, &info, &cached_dir)
-            .map_err(cache_io("cannot store the built wheel in the cache"))?;
-        self.land(&final_wheel, report, direct_origin, task.extras.clone())
+        store_cached(&staging, &finished.wheel, &info, &cached_dir)
+            .map_err(cache_io("cannot store the built wheel in the cache"))
+    }
+
+    /// Run the PEP 517 backend: the build requirements, the target's copies of the platform-specific
+    /// ones with a C API, then `build_wheel`. A build the shims refused for reading a build-machine
+    /// copy of another requirement runs again with the target's copy of that one too.
+    fn run_backend(
+        &self,
+        request: &BuildRequest<'_>,
+        report: &mut PackageReport,
+        chain: &[String],
+    ) -> Result<Built, Backend> {
+        let frontend = Frontend::start(self.host, request).map_err(Backend::Build)?;
+        let requires = frontend.requires().map_err(Backend::Build)?;
+        let build_env = self.host.build_env(&requires).map_err(|source| {
+            Backend::Build(BuildError::BuildEnv {
+                package: request.package.to_string(),
+                requires: requires.clone(),
+                source,
+            })
+        })?;
+        let mut refused: BTreeSet<String> = BTreeSet::new();
+        loop {
+            let prepared = match &build_env {
+                Some(env) => {
+                    let wanted = |d: &InstalledDist| d.exports_c_api() || refused.contains(&d.name);
+                    self.prepare_build_env(env, &wanted, chain, request.jobs)
+                        .map_err(|f| Backend::Dependency(Box::new(f)))?
+                }
+                None => Prepared::default(),
+            };
+            report.build_dependencies = prepared.dependencies;
+            let calls_before = self.host.refused_packages(request.package).len();
+            match frontend.build(&requires, &prepared.extras) {
+                Ok(built) => return Ok(built),
+                Err(e) => {
+                    let newly: Vec<String> = self.host.refused_packages(request.package)
+                        [calls_before..]
+                        .iter()
+                        .filter(|p| !refused.contains(*p))
+                        .cloned()
+                        .collect();
+                    if newly.is_empty() {
+                        return Err(Backend::Build(e));
+                    }
+                    frontend.note(&format!(
+                        "the build read the build machine's {}; building again with the target's",
+                        newly.join(", ")
+                    ));
+                    refused.extend(newly);
+                }
+            }
+        }
     }
 
     /// Audit a freshly built wheel, refuse a silent pure fallback, and retag it for the target.

@@ -109,6 +109,24 @@ pub enum Failure {
         /// What the build log says went wrong, when it says.
         diagnosis: Option<String>,
     },
+    /// The target's copy of a build requirement could not be provided.
+    #[error("cannot provide the target's `{name}` {version}, which the build compiles against")]
+    BuildDependency {
+        name: String,
+        version: String,
+        #[source]
+        source: Box<Failure>,
+    },
+    #[error("the index has neither a `{arch}` wheel nor an sdist of `{name}` {version}")]
+    NoTargetDependency {
+        name: String,
+        version: String,
+        arch: &'static str,
+    },
+    #[error("build dependencies form a cycle: {chain}")]
+    BuildDependencyCycle { chain: String },
+    #[error("cannot make the target overlay of `{name}`: {message}")]
+    Overlay { name: String, message: String },
     #[error(transparent)]
     Derive(DeriveError),
     #[error(transparent)]
@@ -182,6 +200,17 @@ impl Failure {
                 "the C extension failed to compile; the build log says why. Pass \
                  `--allow-pure-fallback` to accept the pure-Python wheel"
             }
+            Failure::BuildDependency { source, .. } => return source.hint(),
+            Failure::NoTargetDependency { name, version, .. } => {
+                return format!(
+                    "give a wheel of `{name}=={version}` for the target with `--find-links`, or \
+                     pin the build requirement to a version that has an sdist"
+                );
+            }
+            Failure::BuildDependencyCycle { .. } => {
+                "give a wheel for the target of one of them with `--find-links`"
+            }
+            Failure::Overlay { .. } => "check disk space and permissions of the cache",
             Failure::Derive(e) => e.hint(),
             Failure::Retag(_) => "run `pyx inspect` on the built wheel",
             Failure::NotBuilt => "pass `--keep-going` to build the rest anyway",

@@ -12,12 +12,32 @@ use crate::python::BuildPython;
 pub struct CrossHost {
     pub env: CrossEnv,
     pub build_python: BuildPython,
+    /// Where build requirements are installed from (pip arguments: the run's indexes).
+    pub pip_index_args: Vec<String>,
 }
 
 impl BuildHost for CrossHost {
-    fn python(&self, requires: &[String]) -> anyhow::Result<Command> {
-        let build_env = BuildEnv::ensure(&self.build_python, requires)?;
-        Ok(self.env.command(self.env.python(), Some(&build_env)))
+    fn python(&self, requires: &[String], sites: &[PathBuf]) -> anyhow::Result<Command> {
+        let build_env = BuildEnv::ensure(&self.build_python, requires, &self.pip_index_args)?;
+        let mut cmd = self.env.command(self.env.python(), Some(&build_env));
+        if !sites.is_empty() {
+            let all = sites
+                .iter()
+                .chain(std::iter::once(&build_env.site_packages));
+            cmd.env(
+                crate::env_vars::PYX_BUILD_SITE,
+                std::env::join_paths(all).unwrap_or_default(),
+            );
+        }
+        Ok(cmd)
+    }
+
+    fn python_path(&self) -> PathBuf {
+        self.env.python()
+    }
+
+    fn build_env(&self, requires: &[String]) -> anyhow::Result<Option<BuildEnv>> {
+        BuildEnv::ensure(&self.build_python, requires, &self.pip_index_args).map(Some)
     }
 
     fn meson_cross_file(&self) -> Option<PathBuf> {
@@ -26,6 +46,14 @@ impl BuildHost for CrossHost {
 
     fn cmake_toolchain_file(&self) -> Option<PathBuf> {
         Some(self.env.cmake_toolchain_file())
+    }
+
+    fn refused_packages(&self, package: &str) -> Vec<String> {
+        let calls = self.env.shim_calls(Some(package)).unwrap_or_default();
+        calls
+            .into_iter()
+            .filter_map(|c| c.refused_package)
+            .collect()
     }
 
     fn compiler_calls(&self, package: &str) -> Vec<ShimCall> {

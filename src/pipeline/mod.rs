@@ -17,6 +17,7 @@ pub mod fetch;
 pub mod host;
 pub mod package;
 pub mod source;
+pub mod target_deps;
 pub mod wheel_cache;
 
 use crate::resolve::{self, Job, Resolver};
@@ -80,6 +81,9 @@ pub struct PackageReport {
     /// Why the package failed (`"error"` and `"hint"` in the report).
     #[serde(flatten, serialize_with = "failure::serialize_fields")]
     pub failure: Option<Failure>,
+    /// The target build dependencies it was compiled against (numpy for a numpy-C-API package).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub build_dependencies: Vec<target_deps::BuildDependency>,
     /// The last lines of the build log, for a failure.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,
@@ -106,6 +110,7 @@ impl PackageReport {
             audit: None,
             log: None,
             failure: None,
+            build_dependencies: Vec::new(),
             log_tail: Vec::new(),
             required_by: required_by.into(),
         }

@@ -35,6 +35,23 @@ pub struct CachedInfo {
     pub audit: String,
     pub tags: Vec<crate::platform::tags::PlatformTag>,
     pub log: Option<PathBuf>,
+    /// The target build dependencies it was compiled against.
+    #[serde(default)]
+    pub build_dependencies: Vec<crate::pipeline::target_deps::BuildDependency>,
+}
+
+/// Hold the lock of the entry `dir` (a file beside it) until the returned file is dropped: one
+/// build of a cache key at a time.
+pub fn lock_entry(dir: &Path) -> std::io::Result<std::fs::File> {
+    let parent = dir.parent().expect("a cache entry has a parent");
+    fs_err::create_dir_all(parent)?;
+    let name = dir
+        .file_name()
+        .expect("a cache entry has a name")
+        .to_string_lossy();
+    let file = std::fs::File::create(parent.join(format!(".{name}.lock")))?;
+    file.lock()?;
+    Ok(file)
 }
 
 /// The wheel and info kept in `dir`, when a complete entry is there.
@@ -114,6 +131,7 @@ mod tests {
             audit: "passed".into(),
             tags: vec!["linux_armv7l".parse().unwrap()],
             log: None,
+            build_dependencies: Vec::new(),
         };
         let dest = dir.path().join("built/ab/abcd");
         assert!(read_cached(&dest).is_none());

@@ -272,6 +272,12 @@ impl FoundIdentity {
         })
     }
 
+    /// Machine, class and endianness only: relocatable objects (`.o` in a static library) carry
+    /// no float-ABI flag; the linker sets it.
+    pub fn matches_machine(&self, want: &ElfIdentity) -> bool {
+        self.machine == want.machine && self.class == want.class && self.endian == want.endian
+    }
+
     pub fn matches(&self, want: &ElfIdentity) -> bool {
         self.machine == want.machine
             && self.class == want.class

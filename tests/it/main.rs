@@ -8,6 +8,7 @@ mod requirements;
 mod retag;
 mod shim;
 mod sysroot;
+mod target_deps;
 mod test_cmd;
 mod verify;
 mod wheel;

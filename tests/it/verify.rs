@@ -54,11 +54,11 @@ fn good_wheels_are_sound() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        12,
+        13,
         "{stdout}"
     );
     assert!(
-        stderr.contains("verified 12 wheel(s): 12 sound"),
+        stderr.contains("verified 13 wheel(s): 13 sound"),
         "{stderr}"
     );
 }
@@ -454,7 +454,7 @@ fn every_broken_fixture_fails_and_missing_paths_are_usage_errors() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr.contains("verified 17 wheel(s): 0 sound, 17 with"),
+        stderr.contains("verified 18 wheel(s): 0 sound, 18 with"),
         "{stderr}"
     );
 
@@ -465,4 +465,27 @@ fn every_broken_fixture_fails_and_missing_paths_are_usage_errors() {
         stderr,
         "error: `no-such.whl` does not exist\n  hint: give wheel files, or a directory that holds them\n"
     );
+}
+
+/// A static library for another CPU in a wheel: a package that links it gets x86 code.
+#[test]
+fn x86_objects_in_a_static_library() {
+    let ctx = TestContext::new();
+    let wheel = "wheels/broken/x86_archive-1.0-cp311-cp311-linux_armv7l.whl";
+    let expected = one(
+        "elf-machine",
+        "demo/lib/libdemo.a(demo.o)",
+        "is x86_64 code, not armv7l",
+    );
+    assert_eq!(
+        findings(&ctx, wheel, &[]),
+        (1, expected.clone()),
+        "the tag says armv7l"
+    );
+    assert_eq!(
+        findings(&ctx, wheel, &["--target", "armv7l"]),
+        (1, expected)
+    );
+    let good = "wheels/good/demo_static-1.0-cp311-cp311-linux_armv7l.whl";
+    assert_eq!(findings(&ctx, good, &["--target", "armv7l"]), (0, vec![]));
 }
