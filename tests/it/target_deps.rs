@@ -188,3 +188,25 @@ fn a_refused_build_machine_header_is_replaced_by_the_targets() {
     );
     assert!(out.contains("long 4"), "{out}");
 }
+
+/// meson's `dependency('numpy')` (pkg-config, then `numpy-config`) finds the target's numpy too.
+#[test]
+fn meson_dependency_numpy_gets_the_targets_numpy() {
+    require_tools!("arm-linux-gnueabihf-gcc", "qemu-arm");
+    let ctx = TestContext::new();
+    let (ok, stderr) = wheel(
+        &ctx,
+        "armv7l",
+        &[fixture("packages/numpy_capi_meson").to_str().unwrap()],
+    );
+    assert!(ok, "{stderr}");
+    let out = run_on_target(
+        &ctx,
+        "armv7l",
+        "import numpy as np, pyx_numpy_meson as m\n\
+         assert m.itemsize(np.zeros(3, dtype=np.intp)) == 4\n\
+         assert m.itemsize(np.zeros(3, dtype=np.longdouble)) == 8\n\
+         print('itemsizes ok')",
+    );
+    assert!(out.contains("itemsizes ok"), "{out}");
+}
