@@ -126,7 +126,9 @@ pub struct WheelArgs {
     /// Tag wheels `manylinux_2_X_<arch>` where their symbol versions allow it.
     #[arg(long)]
     pub manylinux: bool,
-    /// Accept a pure-Python wheel from a build that ran the compiler or declares extensions.
+    /// Accept a pure-Python wheel where compiled code was expected: from a build that ran the
+    /// compiler or declares extensions, or from the index beside binary wheels for other
+    /// platforms (instead of building the sdist).
     #[arg(long)]
     pub allow_pure_fallback: bool,
     /// Base URL of the package index (PEP 503).

@@ -13,9 +13,10 @@ use crate::pep517::ConfigArgs;
 use crate::pipeline::host::CrossHost;
 use crate::pipeline::{self, PackageReport, Pipeline, Settings};
 use crate::platform::TargetProfile;
-use crate::printer::{Diagnostic, with_hint};
+use crate::printer::{Diagnostic, Level, with_hint};
 use crate::python::BuildPython;
 use crate::requirements::Requirements;
+use crate::resolve::index::FallbackAction;
 use crate::wheelhouse::Wheelhouse;
 
 pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
@@ -178,6 +179,15 @@ fn render_failure(report: &PackageReport) -> String {
     if let Some(log) = &report.log {
         d = d.field("log", log.display().to_string());
     }
+    if let Some(fallback) = &report.pure_fallback {
+        d = d.field(
+            "built instead of",
+            format!(
+                "`{}`, a pure-Python fallback (`--allow-pure-fallback` takes it)",
+                fallback.wheel
+            ),
+        );
+    }
     d = d.quote(&report.log_tail);
     if let Some(f) = &report.failure {
         d = d.hint(f.hint());
@@ -230,7 +240,59 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
         reports.len(),
         reports.len() - failed
     ));
+    out.push_str(&fallback_notes(reports));
     out
+}
+
+/// Below the table: the packages whose only wheel for the target was a pure-Python fallback (a
+/// release with binary wheels for other platforms), built from the sdist or taken as they are.
+fn fallback_notes(reports: &[PackageReport]) -> String {
+    let with = |action: FallbackAction| {
+        reports
+            .iter()
+            .filter_map(move |r| {
+                let f = r.pure_fallback.as_ref().filter(|f| f.action == action)?;
+                let version = r.version.as_deref().unwrap_or_default();
+                Some((format!("{} {version}", r.name), format!("`{}`", f.wheel)))
+            })
+            .collect::<Vec<_>>()
+    };
+    let note = |d: Diagnostic, rows: Vec<(String, String)>, hint: &str| {
+        if rows.is_empty() {
+            return String::new();
+        }
+        let d = rows
+            .into_iter()
+            .fold(d, |d, (package, wheel)| d.field(&package, wheel));
+        d.hint(hint).render()
+    };
+    let built = note(
+        Diagnostic::note(
+            "built from the sdist because the only wheel for the target was a pure-Python fallback \
+             (their releases have binary wheels for other platforms)",
+        ),
+        with(FallbackAction::Built),
+        "`--allow-pure-fallback` takes the pure wheels instead",
+    );
+    let allowed = note(
+        Diagnostic::note(
+            "pure-Python fallback wheels taken (`--allow-pure-fallback`): their releases have \
+             binary wheels for other platforms, none for the target",
+        ),
+        with(FallbackAction::Allowed),
+        "without `--allow-pure-fallback` pyx builds their sdists for the target",
+    );
+    let no_sdist = note(
+        Diagnostic::new(
+            Level::Warning,
+            "pure-Python fallback wheels taken: their releases have binary wheels for other \
+             platforms, none for the target, and no sdist to build",
+        ),
+        with(FallbackAction::NoSdist),
+        "their compiled parts (C speedups) are missing on the target; without \
+         `--only-binary`, or with an sdist (`-f DIR`), pyx builds them",
+    );
+    built + &allowed + &no_sdist
 }
 
 #[cfg(test)]
@@ -284,6 +346,54 @@ mod tests {
           Caused by: `build_wheel` of `bad` failed: SystemExit: 1
           log: /cache/logs/armv7l/bad-1.0.log
           | x.c:1:10: fatal error: ffi.h: No such file or directory
+          hint: the sysroot lacks `ffi.h`
+        ");
+    }
+
+    #[test]
+    fn the_summary_names_fallback_wheels_built_over_or_taken() {
+        use crate::resolve::index::Fallback;
+        let fallback = |r: &mut PackageReport, action| {
+            r.pure_fallback = Some(Fallback {
+                wheel: format!("{}-1.0-py3-none-any.whl", r.name),
+                action,
+            });
+        };
+        let mut coverage = row(
+            "coverage",
+            Provenance::Built,
+            Some("coverage-1.0-cp311-cp311-linux_armv7l.whl"),
+            None,
+        );
+        fallback(&mut coverage, FallbackAction::Built);
+        let mut bare = row(
+            "bare",
+            Provenance::Reused,
+            Some("bare-1.0-py3-none-any.whl"),
+            None,
+        );
+        fallback(&mut bare, FallbackAction::NoSdist);
+        let mut failed = row("broken", Provenance::Built, None, Some("SystemExit: 1"));
+        fallback(&mut failed, FallbackAction::Built);
+        let reports = [coverage, bare, failed];
+        insta::assert_snapshot!(summary_table(&reports), @r"
+        package   version  source  time  wheel
+        coverage  1.0      built   1.2s  coverage-1.0-cp311-cp311-linux_armv7l.whl
+        bare      1.0      reused  1.2s  bare-1.0-py3-none-any.whl
+        broken    1.0      built   1.2s  FAILED
+        3 package(s): 2 ok, 1 failed
+        note: built from the sdist because the only wheel for the target was a pure-Python fallback (their releases have binary wheels for other platforms)
+          coverage 1.0: `coverage-1.0-py3-none-any.whl`
+          broken 1.0:   `broken-1.0-py3-none-any.whl`
+          hint: `--allow-pure-fallback` takes the pure wheels instead
+        warning: pure-Python fallback wheels taken: their releases have binary wheels for other platforms, none for the target, and no sdist to build
+          bare 1.0: `bare-1.0-py3-none-any.whl`
+          hint: their compiled parts (C speedups) are missing on the target; without `--only-binary`, or with an sdist (`-f DIR`), pyx builds them
+        ");
+        insta::assert_snapshot!(render_failure(&reports[2]), @r"
+        error: `broken` 1.0 failed
+          Caused by: `build_wheel` of `broken` failed: SystemExit: 1
+          built instead of: `broken-1.0-py3-none-any.whl`, a pure-Python fallback (`--allow-pure-fallback` takes it)
           hint: the sysroot lacks `ffi.h`
         ");
     }

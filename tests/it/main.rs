@@ -3,6 +3,7 @@
 
 mod common;
 mod env;
+mod fallback;
 mod inspect;
 mod requirements;
 mod retag;
