@@ -77,6 +77,10 @@ pub struct TargetArgs {
     /// C++ compiler command, with arguments (default: `<triplet>-g++` on PATH).
     #[arg(long, value_name = "CMD")]
     pub cxx: Option<String>,
+    /// Debian packages of the target to add to pyx's sysroot first (`libjpeg-dev,zlib1g-dev`;
+    /// repeatable, comma- or space-separated).
+    #[arg(long = "with", value_name = "DEBPKGS")]
+    pub with: Vec<String>,
 }
 
 impl TargetArgs {
@@ -88,6 +92,7 @@ impl TargetArgs {
             target_python: self.target_python.clone(),
             cc: self.cc.clone(),
             cxx: self.cxx.clone(),
+            with: crate::sysroot::package_list(&self.with),
         }
     }
 }
@@ -241,8 +246,9 @@ pub struct SysrootAddArgs {
     /// Python version of the target (must match the build Python's major.minor).
     #[arg(long, default_value = "3.11", value_name = "X.Y")]
     pub python: String,
-    /// Extra Debian packages of the target architecture (libffi-dev, zlib1g-dev, ...), repeatable.
-    #[arg(long = "with", value_name = "DEBPKG")]
+    /// Extra Debian packages of the target architecture (`libffi-dev,zlib1g-dev`; repeatable,
+    /// comma- or space-separated).
+    #[arg(long = "with", value_name = "DEBPKGS")]
     pub with: Vec<String>,
     /// Download again even if the sysroot exists.
     #[arg(long)]

@@ -44,6 +44,10 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     if !global.quiet {
         eprint!("{}", summary_table(reports));
     }
+    let own_root = args.target.sysroot.is_some() || args.target.target_python.is_some();
+    if let Some(hint) = dev_packages_hint(reports, profile.target().name, own_root) {
+        eprint!("{hint}");
+    }
     for wheel in reports.iter().filter_map(|r| r.wheel.as_ref()) {
         println!("{}", wheel.display());
     }
@@ -195,6 +199,42 @@ fn render_failure(report: &PackageReport) -> String {
     d.render()
 }
 
+/// The closing hint when several packages failed for `-dev` packages the sysroot lacks: one
+/// command that adds all of them.
+fn dev_packages_hint(reports: &[PackageReport], target: &str, own_root: bool) -> Option<String> {
+    let failed: Vec<(&str, &str)> = reports
+        .iter()
+        .filter_map(|r| Some((r.name.as_str(), r.failure.as_ref()?.dev_package()?)))
+        .collect();
+    if failed.len() < 2 {
+        return None;
+    }
+    let mut packages: Vec<&str> = failed.iter().map(|(_, p)| *p).collect();
+    packages.sort_unstable();
+    packages.dedup();
+    let list = packages.join(",");
+    let hint = if own_root {
+        format!(
+            "install them into your target root (these are the Debian names: {}), then run \
+             `pyx wheel` again",
+            packages.join(", ")
+        )
+    } else {
+        format!(
+            "add them all at once: run the same `pyx wheel` with `--with {list}`, or \
+             `pyx sysroot add {target} --with {list}` first"
+        )
+    };
+    let d = failed.iter().fold(
+        Diagnostic::note(format!(
+            "{} packages failed for `-dev` packages the sysroot lacks",
+            failed.len()
+        )),
+        |d, (name, package)| d.field(name, format!("`{package}`")),
+    );
+    Some(d.hint(hint).render())
+}
+
 /// The table printed at the end: one row per package.
 pub fn summary_table(reports: &[PackageReport]) -> String {
     let rows: Vec<[String; 5]> = reports
@@ -312,13 +352,14 @@ mod tests {
         r.seconds = 1.25;
         r.wheel = wheel.map(|w| format!("wh/{w}").into());
         r.failure = error.map(|e| Failure::Build {
-            error: crate::pep517::BuildError::Hook {
+            error: Box::new(crate::pep517::BuildError::Hook {
                 package: name.to_string(),
                 hook: "build_wheel",
                 message: e.to_string(),
                 log: "/cache/logs/armv7l/bad-1.0.log".into(),
-            },
+            }),
             hint: "the sysroot lacks `ffi.h`".into(),
+            dev_package: Some("libffi-dev".into()),
         });
         r
     }
@@ -347,6 +388,49 @@ mod tests {
           log: /cache/logs/armv7l/bad-1.0.log
           | x.c:1:10: fatal error: ffi.h: No such file or directory
           hint: the sysroot lacks `ffi.h`
+        ");
+    }
+
+    #[test]
+    fn one_command_adds_every_missing_dev_package() {
+        let failed = |name: &str, package: Option<&str>| {
+            let mut r = row(name, Provenance::Built, None, Some("SystemExit: 1"));
+            if let Some(Failure::Build { dev_package, .. }) = &mut r.failure {
+                *dev_package = package.map(str::to_string);
+            }
+            r
+        };
+        let ok = row(
+            "six",
+            Provenance::Reused,
+            Some("six-1.0-py3-none-any.whl"),
+            None,
+        );
+        let one = [failed("pillow", Some("zlib1g-dev")), ok];
+        assert_eq!(
+            dev_packages_hint(&one, "armv7l", false),
+            None,
+            "its own hint says it"
+        );
+        let reports = [
+            failed("pillow", Some("zlib1g-dev")),
+            failed("imagecodecs", Some("libjpeg62-turbo-dev")),
+            failed("other", None),
+            failed("pillow-heif", Some("zlib1g-dev")),
+        ];
+        insta::assert_snapshot!(dev_packages_hint(&reports, "armv7l", false).unwrap(), @r"
+        note: 3 packages failed for `-dev` packages the sysroot lacks
+          pillow:      `zlib1g-dev`
+          imagecodecs: `libjpeg62-turbo-dev`
+          pillow-heif: `zlib1g-dev`
+          hint: add them all at once: run the same `pyx wheel` with `--with libjpeg62-turbo-dev,zlib1g-dev`, or `pyx sysroot add armv7l --with libjpeg62-turbo-dev,zlib1g-dev` first
+        ");
+        insta::assert_snapshot!(dev_packages_hint(&reports, "armv7l", true).unwrap(), @r"
+        note: 3 packages failed for `-dev` packages the sysroot lacks
+          pillow:      `zlib1g-dev`
+          imagecodecs: `libjpeg62-turbo-dev`
+          pillow-heif: `zlib1g-dev`
+          hint: install them into your target root (these are the Debian names: libjpeg62-turbo-dev, zlib1g-dev), then run `pyx wheel` again
         ");
     }
 

@@ -9,6 +9,7 @@ mod requirements;
 mod retag;
 mod shim;
 mod sysroot;
+mod system_libs;
 mod test_cmd;
 mod verify;
 mod wheel;
