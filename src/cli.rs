@@ -77,6 +77,10 @@ pub struct TargetArgs {
     /// C++ compiler command, with arguments (default: `<triplet>-g++` on PATH).
     #[arg(long, value_name = "CMD")]
     pub cxx: Option<String>,
+    /// Debian packages of the target to add to pyx's sysroot first (`libjpeg-dev,zlib1g-dev`;
+    /// repeatable, comma- or space-separated).
+    #[arg(long = "with", value_name = "DEBPKGS")]
+    pub with: Vec<String>,
 }
 
 impl TargetArgs {
@@ -88,6 +92,7 @@ impl TargetArgs {
             target_python: self.target_python.clone(),
             cc: self.cc.clone(),
             cxx: self.cxx.clone(),
+            with: crate::sysroot::package_list(&self.with),
         }
     }
 }
@@ -126,7 +131,9 @@ pub struct WheelArgs {
     /// Tag wheels `manylinux_2_X_<arch>` where their symbol versions allow it.
     #[arg(long)]
     pub manylinux: bool,
-    /// Accept a pure-Python wheel from a build that ran the compiler or declares extensions.
+    /// Accept a pure-Python wheel where compiled code was expected: from a build that ran the
+    /// compiler or declares extensions, or from the index beside binary wheels for other
+    /// platforms (instead of building the sdist).
     #[arg(long)]
     pub allow_pure_fallback: bool,
     /// Base URL of the package index (PEP 503).
@@ -239,8 +246,9 @@ pub struct SysrootAddArgs {
     /// Python version of the target (must match the build Python's major.minor).
     #[arg(long, default_value = "3.11", value_name = "X.Y")]
     pub python: String,
-    /// Extra Debian packages of the target architecture (libffi-dev, zlib1g-dev, ...), repeatable.
-    #[arg(long = "with", value_name = "DEBPKG")]
+    /// Extra Debian packages of the target architecture (`libffi-dev,zlib1g-dev`; repeatable,
+    /// comma- or space-separated).
+    #[arg(long = "with", value_name = "DEBPKGS")]
     pub with: Vec<String>,
     /// Download again even if the sysroot exists.
     #[arg(long)]

@@ -13,7 +13,7 @@ pub fn run(cmd: SysrootCommand, _global: &GlobalArgs) -> Result<ExitStatus> {
             let root = DebianSysroot {
                 target: args.target.0,
                 python: &args.python,
-                with: &args.with,
+                with: &sysroot::package_list(&args.with),
             }
             .ensure(args.force)?;
             println!("{}", root.display());

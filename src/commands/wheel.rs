@@ -13,9 +13,10 @@ use crate::pep517::ConfigArgs;
 use crate::pipeline::host::CrossHost;
 use crate::pipeline::{self, PackageReport, Pipeline, Settings};
 use crate::platform::TargetProfile;
-use crate::printer::{Diagnostic, with_hint};
+use crate::printer::{Diagnostic, Level, with_hint};
 use crate::python::BuildPython;
 use crate::requirements::Requirements;
+use crate::resolve::index::FallbackAction;
 use crate::wheelhouse::Wheelhouse;
 
 pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
@@ -46,6 +47,10 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     }
     if !global.quiet {
         eprint!("{}", summary_table(reports));
+    }
+    let own_root = args.target.sysroot.is_some() || args.target.target_python.is_some();
+    if let Some(hint) = dev_packages_hint(reports, profile.target().name, own_root) {
+        eprint!("{hint}");
     }
     for wheel in reports.iter().filter_map(|r| r.wheel.as_ref()) {
         println!("{}", wheel.display());
@@ -182,11 +187,56 @@ fn render_failure(report: &PackageReport) -> String {
     if let Some(log) = &report.log {
         d = d.field("log", log.display().to_string());
     }
+    if let Some(fallback) = &report.pure_fallback {
+        d = d.field(
+            "built instead of",
+            format!(
+                "`{}`, a pure-Python fallback (`--allow-pure-fallback` takes it)",
+                fallback.wheel
+            ),
+        );
+    }
     d = d.quote(&report.log_tail);
     if let Some(f) = &report.failure {
         d = d.hint(f.hint());
     }
     d.render()
+}
+
+/// The closing hint when several packages failed for `-dev` packages the sysroot lacks: one
+/// command that adds all of them.
+fn dev_packages_hint(reports: &[PackageReport], target: &str, own_root: bool) -> Option<String> {
+    let failed: Vec<(&str, &str)> = reports
+        .iter()
+        .filter_map(|r| Some((r.name.as_str(), r.failure.as_ref()?.dev_package()?)))
+        .collect();
+    if failed.len() < 2 {
+        return None;
+    }
+    let mut packages: Vec<&str> = failed.iter().map(|(_, p)| *p).collect();
+    packages.sort_unstable();
+    packages.dedup();
+    let list = packages.join(",");
+    let hint = if own_root {
+        format!(
+            "install them into your target root (these are the Debian names: {}), then run \
+             `pyx wheel` again",
+            packages.join(", ")
+        )
+    } else {
+        format!(
+            "add them all at once: run the same `pyx wheel` with `--with {list}`, or \
+             `pyx sysroot add {target} --with {list}` first"
+        )
+    };
+    let d = failed.iter().fold(
+        Diagnostic::note(format!(
+            "{} packages failed for `-dev` packages the sysroot lacks",
+            failed.len()
+        )),
+        |d, (name, package)| d.field(name, format!("`{package}`")),
+    );
+    Some(d.hint(hint).render())
 }
 
 /// The table printed at the end: one row per package.
@@ -234,7 +284,59 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
         reports.len(),
         reports.len() - failed
     ));
+    out.push_str(&fallback_notes(reports));
     out
+}
+
+/// Below the table: the packages whose only wheel for the target was a pure-Python fallback (a
+/// release with binary wheels for other platforms), built from the sdist or taken as they are.
+fn fallback_notes(reports: &[PackageReport]) -> String {
+    let with = |action: FallbackAction| {
+        reports
+            .iter()
+            .filter_map(move |r| {
+                let f = r.pure_fallback.as_ref().filter(|f| f.action == action)?;
+                let version = r.version.as_deref().unwrap_or_default();
+                Some((format!("{} {version}", r.name), format!("`{}`", f.wheel)))
+            })
+            .collect::<Vec<_>>()
+    };
+    let note = |d: Diagnostic, rows: Vec<(String, String)>, hint: &str| {
+        if rows.is_empty() {
+            return String::new();
+        }
+        let d = rows
+            .into_iter()
+            .fold(d, |d, (package, wheel)| d.field(&package, wheel));
+        d.hint(hint).render()
+    };
+    let built = note(
+        Diagnostic::note(
+            "built from the sdist because the only wheel for the target was a pure-Python fallback \
+             (their releases have binary wheels for other platforms)",
+        ),
+        with(FallbackAction::Built),
+        "`--allow-pure-fallback` takes the pure wheels instead",
+    );
+    let allowed = note(
+        Diagnostic::note(
+            "pure-Python fallback wheels taken (`--allow-pure-fallback`): their releases have \
+             binary wheels for other platforms, none for the target",
+        ),
+        with(FallbackAction::Allowed),
+        "without `--allow-pure-fallback` pyx builds their sdists for the target",
+    );
+    let no_sdist = note(
+        Diagnostic::new(
+            Level::Warning,
+            "pure-Python fallback wheels taken: their releases have binary wheels for other \
+             platforms, none for the target, and no sdist to build",
+        ),
+        with(FallbackAction::NoSdist),
+        "their compiled parts (C speedups) are missing on the target; without \
+         `--only-binary`, or with an sdist (`-f DIR`), pyx builds them",
+    );
+    built + &allowed + &no_sdist
 }
 
 #[cfg(test)]
@@ -254,13 +356,14 @@ mod tests {
         r.seconds = 1.25;
         r.wheel = wheel.map(|w| format!("wh/{w}").into());
         r.failure = error.map(|e| Failure::Build {
-            error: crate::pep517::BuildError::Hook {
+            error: Box::new(crate::pep517::BuildError::Hook {
                 package: name.to_string(),
                 hook: "build_wheel",
                 message: e.to_string(),
                 log: "/cache/logs/armv7l/bad-1.0.log".into(),
-            },
+            }),
             hint: "the sysroot lacks `ffi.h`".into(),
+            dev_package: Some("libffi-dev".into()),
         });
         r
     }
@@ -288,6 +391,97 @@ mod tests {
           Caused by: `build_wheel` of `bad` failed: SystemExit: 1
           log: /cache/logs/armv7l/bad-1.0.log
           | x.c:1:10: fatal error: ffi.h: No such file or directory
+          hint: the sysroot lacks `ffi.h`
+        ");
+    }
+
+    #[test]
+    fn one_command_adds_every_missing_dev_package() {
+        let failed = |name: &str, package: Option<&str>| {
+            let mut r = row(name, Provenance::Built, None, Some("SystemExit: 1"));
+            if let Some(Failure::Build { dev_package, .. }) = &mut r.failure {
+                *dev_package = package.map(str::to_string);
+            }
+            r
+        };
+        let ok = row(
+            "six",
+            Provenance::Reused,
+            Some("six-1.0-py3-none-any.whl"),
+            None,
+        );
+        let one = [failed("pillow", Some("zlib1g-dev")), ok];
+        assert_eq!(
+            dev_packages_hint(&one, "armv7l", false),
+            None,
+            "its own hint says it"
+        );
+        let reports = [
+            failed("pillow", Some("zlib1g-dev")),
+            failed("imagecodecs", Some("libjpeg62-turbo-dev")),
+            failed("other", None),
+            failed("pillow-heif", Some("zlib1g-dev")),
+        ];
+        insta::assert_snapshot!(dev_packages_hint(&reports, "armv7l", false).unwrap(), @r"
+        note: 3 packages failed for `-dev` packages the sysroot lacks
+          pillow:      `zlib1g-dev`
+          imagecodecs: `libjpeg62-turbo-dev`
+          pillow-heif: `zlib1g-dev`
+          hint: add them all at once: run the same `pyx wheel` with `--with libjpeg62-turbo-dev,zlib1g-dev`, or `pyx sysroot add armv7l --with libjpeg62-turbo-dev,zlib1g-dev` first
+        ");
+        insta::assert_snapshot!(dev_packages_hint(&reports, "armv7l", true).unwrap(), @r"
+        note: 3 packages failed for `-dev` packages the sysroot lacks
+          pillow:      `zlib1g-dev`
+          imagecodecs: `libjpeg62-turbo-dev`
+          pillow-heif: `zlib1g-dev`
+          hint: install them into your target root (these are the Debian names: libjpeg62-turbo-dev, zlib1g-dev), then run `pyx wheel` again
+        ");
+    }
+
+    #[test]
+    fn the_summary_names_fallback_wheels_built_over_or_taken() {
+        use crate::resolve::index::Fallback;
+        let fallback = |r: &mut PackageReport, action| {
+            r.pure_fallback = Some(Fallback {
+                wheel: format!("{}-1.0-py3-none-any.whl", r.name),
+                action,
+            });
+        };
+        let mut coverage = row(
+            "coverage",
+            Provenance::Built,
+            Some("coverage-1.0-cp311-cp311-linux_armv7l.whl"),
+            None,
+        );
+        fallback(&mut coverage, FallbackAction::Built);
+        let mut bare = row(
+            "bare",
+            Provenance::Reused,
+            Some("bare-1.0-py3-none-any.whl"),
+            None,
+        );
+        fallback(&mut bare, FallbackAction::NoSdist);
+        let mut failed = row("broken", Provenance::Built, None, Some("SystemExit: 1"));
+        fallback(&mut failed, FallbackAction::Built);
+        let reports = [coverage, bare, failed];
+        insta::assert_snapshot!(summary_table(&reports), @r"
+        package   version  source  time  wheel
+        coverage  1.0      built   1.2s  coverage-1.0-cp311-cp311-linux_armv7l.whl
+        bare      1.0      reused  1.2s  bare-1.0-py3-none-any.whl
+        broken    1.0      built   1.2s  FAILED
+        3 package(s): 2 ok, 1 failed
+        note: built from the sdist because the only wheel for the target was a pure-Python fallback (their releases have binary wheels for other platforms)
+          coverage 1.0: `coverage-1.0-py3-none-any.whl`
+          broken 1.0:   `broken-1.0-py3-none-any.whl`
+          hint: `--allow-pure-fallback` takes the pure wheels instead
+        warning: pure-Python fallback wheels taken: their releases have binary wheels for other platforms, none for the target, and no sdist to build
+          bare 1.0: `bare-1.0-py3-none-any.whl`
+          hint: their compiled parts (C speedups) are missing on the target; without `--only-binary`, or with an sdist (`-f DIR`), pyx builds them
+        ");
+        insta::assert_snapshot!(render_failure(&reports[2]), @r"
+        error: `broken` 1.0 failed
+          Caused by: `build_wheel` of `broken` failed: SystemExit: 1
+          built instead of: `broken-1.0-py3-none-any.whl`, a pure-Python fallback (`--allow-pure-fallback` takes it)
           hint: the sysroot lacks `ffi.h`
         ");
     }

@@ -117,14 +117,49 @@ pub fn diagnose(log: &str) -> Option<Diagnosis> {
 pub fn dev_package(target: &Target, missing: &MissingFile) -> (String, bool) {
     match crate::sysroot::debian::dev_package_for(target, missing) {
         Some(found) => (found, true),
-        None => (format!("lib{}-dev", missing.stem()), false),
+        None => (
+            format!("lib{}-dev", missing.stems().last().expect("one stem")),
+            false,
+        ),
     }
+}
+
+/// What a diagnosis tells the user: a hint, and the `-dev` package it names, if any (so one run's
+/// missing packages can be added with one command).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    pub hint: String,
+    pub dev_package: Option<String>,
 }
 
 impl Diagnosis {
     /// A hint the user can act on.
     pub fn hint(&self, target: &Target) -> String {
-        self.hint_with(target, |missing| dev_package(target, missing))
+        self.advice(target).hint
+    }
+
+    /// The hint and the `-dev` package it names (looked up once).
+    pub fn advice(&self, target: &Target) -> Advice {
+        let found = self.missing_file().map(|m| dev_package(target, &m));
+        let hint = self.hint_with(target, |_| {
+            found
+                .clone()
+                .expect("only a missing file asks for its package")
+        });
+        Advice {
+            hint,
+            dev_package: found.map(|(package, _)| package),
+        }
+    }
+
+    /// The file the sysroot lacks, for the diagnoses a `-dev` package cures.
+    pub fn missing_file(&self) -> Option<MissingFile> {
+        match self {
+            Diagnosis::MissingHeader { header } => Some(MissingFile::Header(header.clone())),
+            Diagnosis::MissingLibrary { library } => Some(MissingFile::Library(library.clone())),
+            Diagnosis::MissingPkgConfig { module } => Some(MissingFile::PkgConfig(module.clone())),
+            _ => None,
+        }
     }
 
     /// [`Diagnosis::hint`] with the `-dev` package lookup given (tests need no package lists).
@@ -282,6 +317,25 @@ mod tests {
             assert_eq!(diagnose(log), Some(expected), "{log}");
         }
         assert_eq!(diagnose("all good\n"), None);
+    }
+
+    #[test]
+    fn missing_files_are_what_a_dev_package_cures() {
+        let header = Diagnosis::MissingHeader {
+            header: "zlib.h".into(),
+        };
+        assert_eq!(
+            header.missing_file(),
+            Some(MissingFile::Header("zlib.h".into()))
+        );
+        let library = Diagnosis::MissingLibrary {
+            library: "z".into(),
+        };
+        assert_eq!(
+            library.missing_file(),
+            Some(MissingFile::Library("z".into()))
+        );
+        assert_eq!(Diagnosis::HostHeaders.missing_file(), None);
     }
 
     #[test]

@@ -160,11 +160,17 @@ impl Pipeline<'_> {
                 Backend::Build(error) => {
                     let text = std::fs::read_to_string(&log).unwrap_or_default();
                     report.log_tail = diagnose::tail(&text, 15);
-                    let hint = diagnose(&text).map_or_else(
+                    let advice = diagnose(&text).map(|d| d.advice(target));
+                    let dev_package = advice.as_ref().and_then(|a| a.dev_package.clone());
+                    let hint = advice.map_or_else(
                         || "see the build log for the backend's own message".to_string(),
-                        |d| d.hint(target),
+                        |a| a.hint,
                     );
-                    Failure::Build { error, hint }
+                    Failure::Build {
+                        error: Box::new(error),
+                        hint,
+                        dev_package,
+                    }
                 }
                 Backend::Dependency(f) => *f,
             })?;
@@ -180,7 +186,12 @@ impl Pipeline<'_> {
         let finished = self
             .finish(&built.wheel, compiled, ran_compiler, &staging)
             .map_err(|mut f| {
-                if let Failure::SilentFallback { diagnosis, .. } = &mut f {
+                if let Failure::SilentFallback {
+                    diagnosis,
+                    dev_package,
+                    ..
+                } = &mut f
+                {
                     let text = std::fs::read_to_string(&log).unwrap_or_default();
                     let errors: Vec<&str> = text
                         .lines()
@@ -190,7 +201,9 @@ impl Pipeline<'_> {
                         .iter()
                         .map(|l| l.to_string())
                         .collect();
-                    *diagnosis = diagnose(&text).map(|d| d.hint(target));
+                    let advice = diagnose(&text).map(|d| d.advice(target));
+                    *dev_package = advice.as_ref().and_then(|a| a.dev_package.clone());
+                    *diagnosis = advice.map(|a| a.hint);
                 }
                 f
             })?;
@@ -289,6 +302,7 @@ impl Pipeline<'_> {
                     wheel: name,
                     ran_compiler,
                     diagnosis: None,
+                    dev_package: None,
                 });
             }
             let out = out_dir.join(&name);

@@ -95,8 +95,10 @@ pub enum Failure {
     #[error("{error}")]
     Build {
         #[source]
-        error: BuildError,
+        error: Box<BuildError>,
         hint: String,
+        /// The Debian `-dev` package the log says the sysroot lacks.
+        dev_package: Option<String>,
     },
     /// The build ran the compiler (or declares extensions) yet produced a pure-Python wheel.
     #[error(
@@ -108,6 +110,8 @@ pub enum Failure {
         ran_compiler: bool,
         /// What the build log says went wrong, when it says.
         diagnosis: Option<String>,
+        /// The Debian `-dev` package the log says the sysroot lacks.
+        dev_package: Option<String>,
     },
     /// The target's copy of a build requirement could not be provided.
     #[error("cannot provide the target's `{name}` {version}, which the build compiles against")]
@@ -218,6 +222,16 @@ impl Failure {
         text.to_string()
     }
 
+    /// The Debian `-dev` package whose absence from the sysroot made the build fail.
+    pub fn dev_package(&self) -> Option<&str> {
+        match self {
+            Failure::Build { dev_package, .. } | Failure::SilentFallback { dev_package, .. } => {
+                dev_package.as_deref()
+            }
+            _ => None,
+        }
+    }
+
     /// The failure and its causes, outermost first, without repeats.
     pub fn causes(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
@@ -233,15 +247,18 @@ impl Failure {
     }
 }
 
-/// A failure in `--report`: `"error"` (the causes on one line) and `"hint"`, `null` for success.
+/// A failure in `--report`: `"error"` (the causes on one line), `"hint"` and `"dev_package"`,
+/// `null` for success.
 pub fn serialize_fields<S: serde::Serializer>(
     failure: &Option<Failure>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
-    let mut map = s.serialize_map(Some(2))?;
+    let mut map = s.serialize_map(Some(3))?;
     map.serialize_entry("error", &failure.as_ref().map(|f| f.causes().join(": ")))?;
     map.serialize_entry("hint", &failure.as_ref().map(Failure::hint))?;
+    let dev_package = failure.as_ref().and_then(Failure::dev_package);
+    map.serialize_entry("dev_package", &dev_package)?;
     map.end()
 }
 
@@ -255,6 +272,7 @@ mod tests {
             wheel: "m-1.0-py3-none-any.whl".into(),
             ran_compiler: true,
             diagnosis: Some("the sysroot lacks `yaml.h`".into()),
+            dev_package: Some("libyaml-dev".into()),
         };
         assert_eq!(
             f.causes(),
@@ -264,6 +282,7 @@ mod tests {
             ]
         );
         assert!(f.hint().starts_with("the sysroot lacks `yaml.h`; or pass"));
+        assert_eq!(f.dev_package(), Some("libyaml-dev"));
         let io = Failure::Cache {
             what: "cannot create the scratch dir",
             error: std::io::Error::other("disk full"),

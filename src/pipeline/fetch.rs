@@ -17,7 +17,9 @@ use super::{Landed, PackageReport, Provenance, Stage};
 use crate::audit::audit_wheel;
 use crate::requirements::{Entry, Origin, Source};
 use crate::resolve::Package;
-use crate::resolve::index::{Candidate, CandidateKind, Choice, check_hashes, choose};
+use crate::resolve::index::{
+    Candidate, CandidateKind, Choice, Fallback, FallbackAction, check_hashes, choose,
+};
 use crate::wheel::WheelFilename;
 
 /// What fetching a job gave, and what the resolver should learn from it.
@@ -42,7 +44,11 @@ impl Fetched {
     pub fn into_report(self) -> PackageReport {
         match self {
             Fetched::Ready(report, _) | Fetched::Failed(report) => report,
-            Fetched::Build(task) => PackageReport::new(task.label, task.required_by),
+            Fetched::Build(task) => {
+                let mut report = PackageReport::new(task.label, task.required_by);
+                report.pure_fallback = task.pure_fallback;
+                report
+            }
         }
     }
 
@@ -64,6 +70,8 @@ pub struct BuildTask {
     pub(super) extras: Vec<ExtraName>,
     pub(super) direct_origin: Option<Origin>,
     pub(super) required_by: String,
+    /// The pure wheel passed over for this build: a fallback of a release with compiled parts.
+    pub(super) pure_fallback: Option<Fallback>,
 }
 
 impl BuildTask {
@@ -101,10 +109,24 @@ impl Pipeline<'_> {
             pre: index.pre,
             no_binary: index.no_binary.contains(name),
             only_binary: index.only_binary.contains(name),
+            allow_pure_fallback: self.settings.allow_pure_fallback,
         };
-        let Some(pick) = choose(&candidates, &choice, &self.target_python).cloned() else {
+        let Some(chosen) = choose(&candidates, &choice, &self.target_python) else {
             return failed(report, self.no_match(name, package, &candidates)).alone();
         };
+        let pick = chosen.file.clone();
+        if let Some(f) = &chosen.fallback
+            && f.action == FallbackAction::NoSdist
+        {
+            tracing::warn!(
+                "`{name}` {}: reusing `{}`, a pure-Python fallback: the release has binary wheels \
+                 for other platforms, none for `linux_{}`, and no sdist to build",
+                pick.version,
+                f.wheel,
+                self.arch()
+            );
+        }
+        report.pure_fallback = chosen.fallback.clone();
         report.version = Some(pick.version.to_string());
         let pin = Some((name.clone(), pick.version.clone()));
         self.reporter.stage(name.as_ref(), Stage::Downloading);
@@ -114,6 +136,9 @@ impl Pipeline<'_> {
                 Err(e) => failed(report, Failure::Hash(e)),
                 Ok(()) => match pick.kind {
                     CandidateKind::Wheel { .. } => self.reuse(&path, report, None, Vec::new()),
+                    CandidateKind::OtherPlatform => {
+                        unreachable!("another platform's wheel is never chosen")
+                    }
                     CandidateKind::Sdist => Fetched::Build(BuildTask {
                         label: name.to_string(),
                         version: Some(pick.version),
@@ -121,6 +146,7 @@ impl Pipeline<'_> {
                         extras: Vec::new(),
                         direct_origin: None,
                         required_by,
+                        pure_fallback: chosen.fallback,
                     }),
                 },
             },
@@ -134,6 +160,10 @@ impl Pipeline<'_> {
 
     /// Why no candidate fits: none for the target at all, or none that the pins allow.
     fn no_match(&self, name: &PackageName, package: &Package, candidates: &[Candidate]) -> Failure {
+        let candidates: Vec<&Candidate> = candidates
+            .iter()
+            .filter(|c| c.kind != CandidateKind::OtherPlatform)
+            .collect();
         let wanted: Vec<String> = package
             .demands
             .iter()
@@ -206,6 +236,7 @@ impl Pipeline<'_> {
                 extras: entry.extras().to_vec(),
                 direct_origin: Some(entry.origin.clone()),
                 required_by: entry.origin.to_string(),
+                pure_fallback: None,
             })
         };
         if path.is_dir() {

@@ -87,6 +87,9 @@ pub struct PackageReport {
     /// The last lines of the build log, for a failure.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,
+    /// The pure wheel of a release with compiled parts and no wheel for the target: passed over
+    /// for the sdist (`"action": "built"`) or taken (`"allowed"`, `"no-sdist"`).
+    pub pure_fallback: Option<crate::resolve::index::Fallback>,
     /// The requirement that brought the package in.
     pub required_by: String,
     /// The name progress was reported under (the requirement text before the name is known).
@@ -112,6 +115,7 @@ impl PackageReport {
             failure: None,
             build_dependencies: Vec::new(),
             log_tail: Vec::new(),
+            pure_fallback: None,
             required_by: required_by.into(),
         }
     }
@@ -207,20 +211,22 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
             }
             while running < settings.jobs.max(1)
                 && (!failed || settings.keep_going)
-                && let Some(task) = queue.pop_front()
+                && let Some(mut task) = queue.pop_front()
             {
                 let concurrent = (running + 1 + queue.len()).min(settings.jobs.max(1));
                 let jobs = (settings.cores / concurrent).max(1);
                 let tx = tx.clone();
+                let pure_fallback = task.pure_fallback.take();
                 scope.spawn(move || {
-                    let _ = tx.send(pipeline.build(task, jobs));
+                    let (mut report, landed) = pipeline.build(task, jobs);
+                    report.pure_fallback = pure_fallback;
+                    let _ = tx.send((report, landed));
                 });
                 running += 1;
             }
             if running == 0 {
                 for task in queue.drain(..) {
-                    let mut report =
-                        PackageReport::new(task.label().to_string(), task.required_by());
+                    let mut report = Fetched::Build(task).into_report();
                     report.failure = Some(Failure::NotBuilt);
                     finish(report, &mut failed);
                 }

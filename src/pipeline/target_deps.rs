@@ -191,6 +191,7 @@ impl Pipeline<'_> {
             extras: Vec::new(),
             direct_origin: None,
             required_by: String::new(),
+            pure_fallback: None,
         };
         let mut report = PackageReport::new(task.label.clone(), String::new());
         report.version = Some(version.to_string());

@@ -24,6 +24,8 @@ pub struct TargetRequest {
     /// C and C++ compiler commands with arguments (default: `<triplet>-gcc`/`-g++` on PATH).
     pub cc: Option<String>,
     pub cxx: Option<String>,
+    /// Debian packages to add to pyx's sysroot before the profile is made (`--with`).
+    pub with: Vec<String>,
 }
 
 /// Everything known about the target a build is for.
@@ -200,11 +202,23 @@ fn locate_root(req: &TargetRequest, build: &BuildPython) -> Result<(&'static Tar
         }
     };
     let root = match given_root {
+        Some(root) if !req.with.is_empty() => {
+            return Err(with_hint(
+                anyhow::anyhow!(
+                    "`--with {}` adds packages to pyx's Debian sysroot, but the target root is \
+                     `{}`",
+                    req.with.join(","),
+                    root.display()
+                ),
+                "install the packages into that root (your SDK's or image's package manager), \
+                 or drop --sysroot/--target-python to use pyx's Debian sysroot",
+            ));
+        }
         Some(root) => root,
         None => DebianSysroot {
             target,
             python: build.major_minor(),
-            with: &[],
+            with: &req.with,
         }
         .ensure(false)?,
     };

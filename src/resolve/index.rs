@@ -1,5 +1,6 @@
 //! Finding and downloading distributions: PEP 691/503 simple indexes, `--find-links` directories
-//! and pages, chosen for the target (a target or pure wheel when one exists, else the sdist).
+//! and pages, chosen for the target (a target wheel, else a pure wheel unless it is only a
+//! fallback, else the sdist).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use pep508_rs::PackageName;
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use regex::Regex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::digest::{sha256_file, sha256_hex};
 use crate::platform::tag_policy::TagPolicy;
@@ -70,6 +71,9 @@ pub enum CandidateKind {
     Wheel {
         pure: bool,
     },
+    /// A platform-specific wheel the target cannot install (another CPU, OS or Python): never
+    /// chosen, but it shows that its release has compiled parts.
+    OtherPlatform,
     Sdist,
 }
 
@@ -114,7 +118,8 @@ pub fn check_hashes(path: &Path, hashes: &[String]) -> Result<(), IndexError> {
 }
 
 /// Turn a file name into a candidate of package `name`, or `None` when it is another package, an
-/// unknown archive, or a wheel the target cannot install.
+/// unknown archive, or a pure wheel the target cannot install (a platform-specific one is kept
+/// as [`CandidateKind::OtherPlatform`]).
 pub fn candidate(
     name: &PackageName,
     filename: &str,
@@ -123,11 +128,13 @@ pub fn candidate(
 ) -> Option<Candidate> {
     let (dist, version, kind) = if filename.ends_with(".whl") {
         let wheel = WheelFilename::from_str(filename).ok()?;
-        if !policy.accepts(&wheel) {
-            return None;
-        }
         let pure = wheel.is_pure();
-        (wheel.name, wheel.version, CandidateKind::Wheel { pure })
+        let kind = match (policy.accepts(&wheel), pure) {
+            (true, pure) => CandidateKind::Wheel { pure },
+            (false, false) => CandidateKind::OtherPlatform,
+            (false, true) => return None,
+        };
+        (wheel.name, wheel.version, kind)
     } else {
         let stem = [".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz"]
             .iter()
@@ -156,19 +163,54 @@ pub struct Choice<'a> {
     pub pre: bool,
     pub no_binary: bool,
     pub only_binary: bool,
+    /// Take a release's pure wheel even when it is only a fallback (`--allow-pure-fallback`).
+    pub allow_pure_fallback: bool,
 }
 
-/// The best candidate: the highest allowed version with a usable file; within a version a target
-/// or pure wheel before the sdist (a wheel is reused, never rebuilt).
+/// The file chosen for one package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pick<'c> {
+    pub file: &'c Candidate,
+    /// Set when the release's pure wheel is only a fallback: passed over for the sdist, or taken.
+    pub fallback: Option<Fallback>,
+}
+
+/// A pure wheel of a release that ships platform-specific wheels (so it has compiled parts) but
+/// none for the target: the pure wheel lacks what the other platforms get compiled (C speedups).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fallback {
+    /// The pure wheel's file name (`coverage-7.6.1-py3-none-any.whl`).
+    pub wheel: String,
+    pub action: FallbackAction,
+}
+
+/// What was done about a fallback wheel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FallbackAction {
+    /// The sdist is built for the target instead.
+    Built,
+    /// The pure wheel is taken, as `--allow-pure-fallback` asks.
+    Allowed,
+    /// The pure wheel is taken: the release has no sdist pyx may build (none on the index, or
+    /// `--only-binary`).
+    NoSdist,
+}
+
+/// The best file: the highest allowed version with a usable file; within it a target wheel, else
+/// the pure wheel, else the sdist (a wheel is reused, never rebuilt). A pure wheel beside
+/// platform-specific wheels of the same release is a [`Fallback`]: the sdist is built instead,
+/// unless `allow_pure_fallback` or there is no sdist.
 pub fn choose<'c>(
     candidates: &'c [Candidate],
     choice: &Choice<'_>,
     target_python: &Version,
-) -> Option<&'c Candidate> {
+) -> Option<Pick<'c>> {
     let usable = |c: &&Candidate| {
         let kind_ok = match c.kind {
             CandidateKind::Sdist => !choice.only_binary,
             CandidateKind::Wheel { .. } => !choice.no_binary,
+            CandidateKind::OtherPlatform => false,
         };
         let python_ok = c.requires_python.as_deref().is_none_or(|rp| {
             VersionSpecifiers::from_str(rp).map_or(true, |s| s.contains(target_python))
@@ -185,15 +227,51 @@ pub fn choose<'c>(
         .filter(|c| !c.yanked || pinned)
         .collect();
     let any_final = allowed.iter().any(|c| !c.version.any_prerelease());
-    let rank = |c: &Candidate| match c.kind {
-        CandidateKind::Wheel { pure: false } => 2,
-        CandidateKind::Wheel { pure: true } => 1,
-        CandidateKind::Sdist => 0,
-    };
-    allowed
+    let allowed: Vec<&Candidate> = allowed
         .into_iter()
         .filter(|c| choice.pre || !any_final || !c.version.any_prerelease())
-        .max_by(|a, b| a.version.cmp(&b.version).then(rank(a).cmp(&rank(b))))
+        .collect();
+    let version = allowed.iter().map(|c| c.version.clone()).max()?;
+    let release: Vec<&Candidate> = allowed
+        .into_iter()
+        .filter(|c| c.version == version)
+        .collect();
+    let find = |kind: CandidateKind| release.iter().copied().find(|c| c.kind == kind);
+    let pick = |file| {
+        Some(Pick {
+            file,
+            fallback: None,
+        })
+    };
+    if let Some(wheel) = find(CandidateKind::Wheel { pure: false }) {
+        return pick(wheel);
+    }
+    let sdist = find(CandidateKind::Sdist);
+    let Some(pure) = find(CandidateKind::Wheel { pure: true }) else {
+        return sdist.and_then(pick);
+    };
+    let compiled = candidates.iter().any(|c| {
+        c.version == version
+            && matches!(
+                c.kind,
+                CandidateKind::OtherPlatform | CandidateKind::Wheel { pure: false }
+            )
+    });
+    if !compiled {
+        return pick(pure);
+    }
+    let (file, action) = match sdist {
+        _ if choice.allow_pure_fallback => (pure, FallbackAction::Allowed),
+        Some(sdist) => (sdist, FallbackAction::Built),
+        None => (pure, FallbackAction::NoSdist),
+    };
+    Some(Pick {
+        file,
+        fallback: Some(Fallback {
+            wheel: pure.filename.clone(),
+            action,
+        }),
+    })
 }
 
 /// A client for the indexes and find-links locations of one run.
@@ -467,18 +545,135 @@ mod tests {
             "foo-1.0-py2.py3-none-any.whl",
             "foo-1.0.tar.gz",
         ];
-        let refused = [
+        let other_platform = [
             "foo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
             "foo-1.0-cp311-cp311-linux_arm.whl",
             "foo-1.0-cp311-cp311-manylinux_2_39_armv7l.whl",
             "foo-1.0-cp312-cp312-linux_armv7l.whl",
             "foo-1.0-cp310-cp310-linux_armv7l.whl",
             "foo-1.0-cp312-abi3-linux_armv7l.whl",
+            "foo-1.0-cp311-cp311-win_amd64.whl",
+        ];
+        let refused = [
+            "foo-1.0-py2-none-any.whl",
             "foobar-1.0.tar.gz",
             "foo-1.0.exe",
         ];
         assert_eq!(files(&ok).len(), ok.len());
+        assert!(
+            files(&ok)
+                .iter()
+                .all(|c| c.kind != CandidateKind::OtherPlatform)
+        );
+        let others = files(&other_platform);
+        assert_eq!(others.len(), other_platform.len());
+        assert!(
+            others
+                .iter()
+                .all(|c| c.kind == CandidateKind::OtherPlatform)
+        );
         assert!(files(&refused).is_empty(), "{:?}", files(&refused));
+    }
+
+    /// coverage's page: a pure wheel and an sdist beside binary wheels for other platforms.
+    const COVERAGE_LIKE: [&str; 5] = [
+        "foo-2.0-py3-none-any.whl",
+        "foo-2.0.tar.gz",
+        "foo-2.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+        "foo-2.0-cp311-cp311-win_amd64.whl",
+        "foo-1.0-cp311-cp311-linux_armv7l.whl",
+    ];
+
+    #[test]
+    fn a_pure_wheel_beside_other_platforms_wheels_is_a_fallback_and_the_sdist_is_built() {
+        let py = Version::from_str("3.11.2").unwrap();
+        let all = files(&COVERAGE_LIKE);
+        let pick = choose(&all, &Choice::default(), &py).unwrap();
+        assert_eq!(pick.file.filename, "foo-2.0.tar.gz");
+        assert_eq!(
+            pick.fallback,
+            Some(Fallback {
+                wheel: "foo-2.0-py3-none-any.whl".into(),
+                action: FallbackAction::Built,
+            })
+        );
+
+        let allow = Choice {
+            allow_pure_fallback: true,
+            ..Choice::default()
+        };
+        let pick = choose(&all, &allow, &py).unwrap();
+        assert_eq!(pick.file.filename, "foo-2.0-py3-none-any.whl");
+        assert_eq!(pick.fallback.unwrap().action, FallbackAction::Allowed);
+
+        let only_binary = Choice {
+            only_binary: true,
+            ..Choice::default()
+        };
+        let pick = choose(&all, &only_binary, &py).unwrap();
+        assert_eq!(pick.file.filename, "foo-2.0-py3-none-any.whl");
+        assert_eq!(pick.fallback.unwrap().action, FallbackAction::NoSdist);
+
+        let no_binary = Choice {
+            no_binary: true,
+            ..Choice::default()
+        };
+        let pick = choose(&all, &no_binary, &py).unwrap();
+        assert_eq!(pick.file.filename, "foo-2.0.tar.gz");
+        assert_eq!(pick.fallback, None, "--no-binary builds it anyway");
+    }
+
+    #[test]
+    fn a_fallback_without_an_sdist_is_taken() {
+        let py = Version::from_str("3.11.2").unwrap();
+        let all = files(&[
+            "foo-2.0-py3-none-any.whl",
+            "foo-2.0-cp312-cp312-manylinux_2_17_aarch64.whl",
+        ]);
+        let pick = choose(&all, &Choice::default(), &py).unwrap();
+        assert_eq!(pick.file.filename, "foo-2.0-py3-none-any.whl");
+        assert_eq!(pick.fallback.unwrap().action, FallbackAction::NoSdist);
+    }
+
+    #[test]
+    fn a_pure_release_or_a_target_wheel_is_no_fallback() {
+        let py = Version::from_str("3.11.2").unwrap();
+        let pure = files(&["foo-2.0-py3-none-any.whl", "foo-2.0.tar.gz"]);
+        let pick = choose(&pure, &Choice::default(), &py).unwrap();
+        assert_eq!(pick.file.filename, "foo-2.0-py3-none-any.whl");
+        assert_eq!(pick.fallback, None);
+
+        let mut with_target = files(&COVERAGE_LIKE);
+        with_target.extend(files(&["foo-2.0-cp311-cp311-manylinux_2_31_armv7l.whl"]));
+        let pick = choose(&with_target, &Choice::default(), &py).unwrap();
+        assert_eq!(
+            pick.file.filename,
+            "foo-2.0-cp311-cp311-manylinux_2_31_armv7l.whl"
+        );
+        assert_eq!(pick.fallback, None);
+
+        // Platform wheels of another release say nothing about this one.
+        let older = files(&[
+            "foo-2.0-py3-none-any.whl",
+            "foo-2.0.tar.gz",
+            "foo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+        ]);
+        let pick = choose(&older, &Choice::default(), &py).unwrap();
+        assert_eq!(pick.file.filename, "foo-2.0-py3-none-any.whl");
+        assert_eq!(pick.fallback, None);
+    }
+
+    #[test]
+    fn other_platform_wheels_are_never_chosen() {
+        let py = Version::from_str("3.11.2").unwrap();
+        let all = files(&[
+            "foo-3.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "foo-2.0.tar.gz",
+        ]);
+        let pick = choose(&all, &Choice::default(), &py).unwrap();
+        assert_eq!(pick.file.filename, "foo-2.0.tar.gz");
+        let only = files(&["foo-3.0-cp311-cp311-manylinux_2_17_x86_64.whl"]);
+        assert!(choose(&only, &Choice::default(), &py).is_none());
     }
 
     #[test]
@@ -491,14 +686,14 @@ mod tests {
         ]);
         let py = Version::from_str("3.11.2").unwrap();
         let pick = choose(&all, &Choice::default(), &py).unwrap();
-        assert_eq!(pick.filename, "foo-2.0-cp311-cp311-linux_armv7l.whl");
+        assert_eq!(pick.file.filename, "foo-2.0-cp311-cp311-linux_armv7l.whl");
 
         let no_binary = Choice {
             no_binary: true,
             ..Choice::default()
         };
         assert_eq!(
-            choose(&all, &no_binary, &py).unwrap().filename,
+            choose(&all, &no_binary, &py).unwrap().file.filename,
             "foo-2.0.tar.gz"
         );
 
@@ -507,7 +702,7 @@ mod tests {
             ..Choice::default()
         };
         assert_eq!(
-            choose(&all, &pre, &py).unwrap().filename,
+            choose(&all, &pre, &py).unwrap().file.filename,
             "foo-2.1b1.tar.gz"
         );
 
@@ -517,7 +712,7 @@ mod tests {
             ..Choice::default()
         };
         assert_eq!(
-            choose(&all, &pinned, &py).unwrap().filename,
+            choose(&all, &pinned, &py).unwrap().file.filename,
             "foo-1.0-py3-none-any.whl"
         );
         let only = Choice {
@@ -535,7 +730,7 @@ mod tests {
         all[2].requires_python = Some(">=3.12".into());
         let py = Version::from_str("3.11.2").unwrap();
         assert_eq!(
-            choose(&all, &Choice::default(), &py).unwrap().filename,
+            choose(&all, &Choice::default(), &py).unwrap().file.filename,
             "foo-1.0.tar.gz"
         );
         let spec = VersionSpecifiers::from_str("==2.0").unwrap();
@@ -544,7 +739,7 @@ mod tests {
             ..Choice::default()
         };
         assert_eq!(
-            choose(&all, &pinned, &py).unwrap().filename,
+            choose(&all, &pinned, &py).unwrap().file.filename,
             "foo-2.0.tar.gz"
         );
     }

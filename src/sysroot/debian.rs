@@ -73,6 +73,20 @@ impl DebianSysroot<'_> {
                 "bring your own target root with --sysroot DIR (a Buildroot/Yocto SDK sysroot)",
             ));
         };
+        if let Some(bad) = self.with.iter().find(|p| !is_package_name(p)) {
+            let hint = match bad.split_once(':') {
+                Some((name, _)) if is_package_name(name) => {
+                    format!("give `{name}` without the architecture: pyx adds the {arch} packages")
+                }
+                _ => "give Debian package names (`libjpeg-dev`, `zlib1g-dev`), separated by \
+                      commas or spaces"
+                    .to_string(),
+            };
+            return Err(with_hint(
+                anyhow::anyhow!("`{bad}` is not a Debian package name"),
+                hint,
+            ));
+        }
         let dest = cached_path(target, self.python).expect("target has a Debian arch");
         let requested = self.requested();
         let complete = |dest: &Path| {
@@ -146,6 +160,16 @@ impl DebianSysroot<'_> {
     }
 }
 
+/// Debian policy §5.6.7: lower-case letters, digits, `+`, `-` and `.`, at least two characters,
+/// starting with a letter or digit (so a name never reaches apt as an option).
+fn is_package_name(name: &str) -> bool {
+    name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
+}
+
 /// A file a build looked for in the sysroot and did not find.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MissingFile {
@@ -173,6 +197,17 @@ impl MissingFile {
             .to_ascii_lowercase()
     }
 
+    /// The stems to search by, likeliest first: [`MissingFile::stem`], then, for a header named
+    /// after its library (`jpeglib.h` of libjpeg), the stem without that `lib`.
+    pub fn stems(&self) -> Vec<String> {
+        let stem = self.stem();
+        let mut stems = vec![stem.clone()];
+        if let Some(short) = stem.strip_suffix("lib").filter(|s| s.len() >= 2) {
+            stems.push(short.to_string());
+        }
+        stems
+    }
+
     /// True when `path` (a `dpkg-deb -c` member path) is this file.
     fn is(&self, path: &str) -> bool {
         match self {
@@ -194,7 +229,15 @@ impl MissingFile {
 /// brought with `--sysroot`) or no candidate ships the file.
 pub fn dev_package_for(target: &Target, missing: &MissingFile) -> Option<String> {
     let apt = target.debian_arch.and_then(PrivateApt::existing)?;
-    let stem = regex::escape(&missing.stem());
+    missing
+        .stems()
+        .iter()
+        .find_map(|stem| dev_package_by_stem(&apt, missing, stem))
+}
+
+/// [`dev_package_for`] with one name stem.
+fn dev_package_by_stem(apt: &PrivateApt, missing: &MissingFile, stem: &str) -> Option<String> {
+    let stem = regex::escape(stem);
     let pattern = format!("^(lib)?{stem}[0-9.]*[a-z0-9.]*-dev$");
     let out = apt
         .apt("apt-cache")
@@ -535,6 +578,40 @@ mod tests {
             Path::new("../../../lib/arm-linux-gnueabihf/libz.so.1")
         );
         assert_eq!(fs_err::read_to_string(lib.join("libz.so")).unwrap(), "x");
+    }
+
+    #[test]
+    fn package_names_follow_debian_policy() {
+        for good in [
+            "libjpeg-dev",
+            "zlib1g-dev",
+            "libstdc++6",
+            "python3.11",
+            "g++",
+        ] {
+            assert!(is_package_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a",
+            "-o",
+            "--option=x",
+            "LibFoo-dev",
+            "libffi-dev:armhf",
+            "a/b",
+            "x;y",
+        ] {
+            assert!(!is_package_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_header_named_after_its_library_is_searched_without_lib() {
+        let stems = |h: &str| MissingFile::Header(h.into()).stems();
+        assert_eq!(stems("jpeglib.h"), ["jpeglib", "jpeg"]);
+        assert_eq!(stems("zlib.h"), ["zlib"]);
+        assert_eq!(stems("ffi.h"), ["ffi"]);
+        assert_eq!(stems("lzo/lzo1x.h"), ["lzo"]);
     }
 
     #[test]

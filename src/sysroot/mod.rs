@@ -16,6 +16,23 @@ pub const DEFAULT_PYTHON: &str = "3.11";
 /// Written last into a provisioned sysroot; a root without it is incomplete.
 pub const MARKER: &str = ".pyx-sysroot.json";
 
+/// The Debian packages `--with` values name: the flag repeats, and each value may be a comma- or
+/// space-separated list (`--with libjpeg-dev,zlib1g-dev`, `--with "libjpeg-dev zlib1g-dev"`).
+/// Duplicates are dropped, the order is kept; names are checked when the sysroot is provisioned.
+pub fn package_list<S: AsRef<str>>(values: &[S]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in values
+        .iter()
+        .flat_map(|v| v.as_ref().split([',', ' ', '\t', '\n']))
+        .filter(|n| !n.is_empty())
+    {
+        if !out.iter().any(|o| o == name) {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
 /// Where the cached sysroots live.
 pub fn sysroots_dir() -> PathBuf {
     cache_dir().join("sysroots")
@@ -48,4 +65,33 @@ pub fn list_cached() -> Vec<(PathBuf, SysrootInfo)> {
         .collect();
     roots.sort_by(|a, b| a.0.cmp(&b.0));
     roots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_lists_split_on_commas_and_spaces() {
+        assert_eq!(
+            package_list(&[
+                "libjpeg-dev,zlib1g-dev",
+                "libffi-dev",
+                " libpng-dev  libyaml-dev,"
+            ]),
+            [
+                "libjpeg-dev",
+                "zlib1g-dev",
+                "libffi-dev",
+                "libpng-dev",
+                "libyaml-dev"
+            ]
+        );
+        assert_eq!(
+            package_list(&["zlib1g-dev", "zlib1g-dev,libffi-dev"]),
+            ["zlib1g-dev", "libffi-dev"]
+        );
+        assert!(package_list(&[",", ""]).is_empty());
+        assert!(package_list::<&str>(&[]).is_empty());
+    }
 }

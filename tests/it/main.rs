@@ -3,11 +3,13 @@
 
 mod common;
 mod env;
+mod fallback;
 mod inspect;
 mod requirements;
 mod retag;
 mod shim;
 mod sysroot;
+mod system_libs;
 mod target_deps;
 mod test_cmd;
 mod verify;

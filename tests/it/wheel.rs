@@ -8,10 +8,10 @@ use std::time::Instant;
 use crate::common::{TestContext, fixture, text};
 use crate::require_tools;
 
-const CROSS: [&str; 2] = ["arm-linux-gnueabihf-gcc", "qemu-arm"];
+pub(crate) const CROSS: [&str; 2] = ["arm-linux-gnueabihf-gcc", "qemu-arm"];
 
 /// Run `pyx wheel --target armv7l -w wh ARGS`; returns (success, stdout, stderr).
-fn wheel(ctx: &TestContext, args: &[&str]) -> (bool, String, String) {
+pub(crate) fn wheel(ctx: &TestContext, args: &[&str]) -> (bool, String, String) {
     let out = ctx
         .pyx()
         .args(["wheel", "--target", "armv7l", "-w", "wh"])
@@ -22,12 +22,12 @@ fn wheel(ctx: &TestContext, args: &[&str]) -> (bool, String, String) {
     (out.status.success(), stdout, stderr)
 }
 
-fn package(name: &str) -> String {
+pub(crate) fn package(name: &str) -> String {
     fixture(&format!("packages/{name}")).display().to_string()
 }
 
 /// Wheel file names in the wheelhouse, sorted.
-fn wheelhouse(ctx: &TestContext) -> Vec<String> {
+pub(crate) fn wheelhouse(ctx: &TestContext) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(ctx.path().join("wh"))
         .map(|d| {
             d.flatten()
@@ -40,7 +40,7 @@ fn wheelhouse(ctx: &TestContext) -> Vec<String> {
     names
 }
 
-fn wheels(ctx: &TestContext) -> Vec<PathBuf> {
+pub(crate) fn wheels(ctx: &TestContext) -> Vec<PathBuf> {
     wheelhouse(ctx)
         .iter()
         .map(|n| ctx.path().join("wh").join(n))
@@ -48,7 +48,7 @@ fn wheels(ctx: &TestContext) -> Vec<PathBuf> {
 }
 
 /// `pyx test --target armv7l WHEELS -- python -c CODE` under QEMU; panics with its output.
-fn run_on_target(ctx: &TestContext, wheels: &[PathBuf], code: &str) -> String {
+pub(crate) fn run_on_target(ctx: &TestContext, wheels: &[PathBuf], code: &str) -> String {
     let out = ctx
         .pyx()
         .args(["test", "--target", "armv7l"])
@@ -61,7 +61,7 @@ fn run_on_target(ctx: &TestContext, wheels: &[PathBuf], code: &str) -> String {
     stdout
 }
 
-fn report(ctx: &TestContext, path: &Path) -> serde_json::Value {
+pub(crate) fn report(ctx: &TestContext, path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(ctx.path().join(path)).expect("report written");
     serde_json::from_str(&text).expect("report is JSON")
 }
@@ -308,7 +308,7 @@ fn nothing_to_build_is_a_usage_error() {
 }
 
 /// `tar czf` an sdist of a fixture into `dir`.
-fn sdist(ctx: &TestContext, fixture_name: &str, file: &str, dir: &str) -> PathBuf {
+pub(crate) fn sdist(ctx: &TestContext, fixture_name: &str, file: &str, dir: &str) -> PathBuf {
     let out = ctx.path().join(dir);
     std::fs::create_dir_all(&out).unwrap();
     let status = std::process::Command::new("tar")
