@@ -11,7 +11,7 @@ use anyhow::{Context, Result, anyhow};
 use crate::ExitStatus;
 use crate::cli::ShimArgs;
 use crate::crossenv::build_machine;
-use crate::crossenv::shim_log::{self, ShimCall};
+use crate::crossenv::shim_log::{self, Mapping, ShimCall};
 use crate::crossenv::shims::{self, Allow, ShimConfig};
 use crate::env_vars;
 use crate::printer::{render_error, with_hint};
@@ -88,11 +88,19 @@ pub fn run(args: ShimArgs) -> Result<ExitStatus> {
         exit: None,
         refused: None,
         refused_package: None,
+        mapped: Vec::new(),
         start: 0.0,
         seconds: 0.0,
     };
     let started = std::time::SystemTime::now();
-    let result = shim(&cfg, &args.tool, &args.args, package.as_deref(), &cwd);
+    let result = shim(
+        &cfg,
+        &args.tool,
+        &args.args,
+        package.as_deref(),
+        &cwd,
+        &mut call.mapped,
+    );
     call.start = started
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
@@ -135,12 +143,14 @@ impl Refused {
     }
 }
 
+/// Run `tool` for the target; the host paths mapped on the way go to `mapped` (and stderr).
 fn shim(
     cfg: &ShimConfig,
     tool: &str,
     args: &[OsString],
     package: Option<&str>,
     cwd: &Path,
+    mapped: &mut Vec<Mapping>,
 ) -> Result<i32, Refused> {
     let fail = |e: anyhow::Error| Refused::flag(String::new(), e);
     let mut cmd = match tool {
@@ -177,6 +187,8 @@ fn shim(
             check_build_machine_reads(cfg, tool, args, package, cwd, &allow)?;
             let checked = shims::rewrite_args(cfg, args, &allow)
                 .map_err(|r| Refused::flag(r.flag.clone(), refusal(cfg, tool, r, package, cwd)))?;
+            report_mappings(&checked.mapped);
+            mapped.extend(checked.mapped);
             let mut cmd = Command::new(&real[0]);
             cmd.args(&real[1..]);
             if tool != "ld" {
@@ -185,24 +197,14 @@ fn shim(
             if !shims::has_sysroot(args) {
                 cmd.arg(format!("--sysroot={}", cfg.sysroot.display()));
             }
-            cmd.args(checked);
+            cmd.args(checked.args);
             cmd
         }
         other => {
             return Err(fail(anyhow!("`{other}` is not a tool pyx shims")));
         }
     };
-    let depth: u32 = std::env::var(SHIM_DEPTH)
-        .ok()
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(0);
-    if depth >= MAX_SHIM_DEPTH {
-        return Err(fail(anyhow!(
-            "the `{tool}` shim was called {depth} levels deep: `{}` calls a shim again",
-            cmd.get_program().to_string_lossy()
-        )));
-    }
-    cmd.env(SHIM_DEPTH, (depth + 1).to_string());
+    one_level_deeper(&mut cmd, tool).map_err(fail)?;
     let status = cmd.status().map_err(|e| {
         fail(anyhow::Error::new(e).context(format!(
             "cannot run `{}` for the `{tool}` shim",
@@ -210,6 +212,29 @@ fn shim(
         )))
     })?;
     Ok(status.code().unwrap_or(1))
+}
+
+/// Count the shim depth up for `cmd`; an error when a tool keeps calling shims.
+fn one_level_deeper(cmd: &mut Command, tool: &str) -> Result<()> {
+    let depth: u32 = std::env::var(SHIM_DEPTH)
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    if depth >= MAX_SHIM_DEPTH {
+        return Err(anyhow!(
+            "the `{tool}` shim was called {depth} levels deep: `{}` calls a shim again",
+            cmd.get_program().to_string_lossy()
+        ));
+    }
+    cmd.env(SHIM_DEPTH, (depth + 1).to_string());
+    Ok(())
+}
+
+/// Each mapping on stderr, which a build sends to the package's build log.
+fn report_mappings(mapped: &[Mapping]) {
+    for m in mapped {
+        eprintln!("{}", shim_log::describe_mapping(m));
+    }
 }
 
 /// Refuse a compile or link that reads a build-machine copy of a platform-specific build

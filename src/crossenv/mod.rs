@@ -22,6 +22,7 @@ use crate::python::{BuildPython, major_minor};
 pub mod build_machine;
 pub mod buildenv;
 pub mod cmake;
+pub mod host_paths;
 pub mod meson;
 pub mod shim_log;
 pub mod shims;
@@ -419,24 +420,19 @@ impl CrossEnv {
         let target = profile.target();
         let build = &self.record.build_python;
         let tc = &profile.toolchain;
-        let mut host_dirs: Vec<PathBuf> = [
-            "/usr/include",
-            "/usr/local/include",
-            "/usr/local/lib",
-            "/usr/lib",
-            "/usr/lib64",
-            "/lib",
-            "/lib64",
-        ]
-        .iter()
-        .map(PathBuf::from)
-        .collect();
-        for sub in ["include", "lib", "lib64"] {
-            let dir = build.base_prefix.join(sub);
-            if !host_dirs.iter().any(|d| dir.starts_with(d)) {
-                host_dirs.push(dir);
-            }
-        }
+        // A build Python in a system prefix (`/usr`) has its files where system paths map into the
+        // sysroot; one elsewhere (pyenv, a provisioned copy) has nothing the target could mean.
+        let system_prefix = ["/usr", "/usr/local", "/"]
+            .iter()
+            .any(|p| shims::normalize(&build.base_prefix) == Path::new(p));
+        let refused_dirs = if system_prefix {
+            Vec::new()
+        } else {
+            ["include", "lib", "lib64"]
+                .iter()
+                .map(|sub| shims::normalize(&build.base_prefix.join(sub)))
+                .collect()
+        };
         let target_include = profile.python.include_dir.clone();
         let mut include_rewrites = vec![(shims::normalize(&build.include), target_include.clone())];
         if build.platinclude != build.include {
@@ -462,9 +458,28 @@ impl CrossEnv {
             sysroot: profile.sysroot.clone(),
             tools,
             include_rewrites,
-            host_dirs,
+            refused_dirs,
+            host_multiarch: build
+                .multiarch
+                .clone()
+                .unwrap_or_else(|| "x86_64-linux-gnu".to_string()),
+            target_multiarch: target_multiarch(&profile.sysroot, &profile.python.multiarch),
             pkg_config_libdir: self.pkg_config_libdir(),
             log: self.shim_log(),
         }
+    }
+}
+
+/// The target's multiarch directory name when the sysroot uses one (Debian); empty for a root
+/// without (Buildroot, Yocto), where the build machine's multiarch dirs map to plain `lib`/`include`.
+fn target_multiarch(sysroot: &Path, multiarch: &str) -> String {
+    let used = !multiarch.is_empty()
+        && ["usr/lib", "usr/include", "lib"]
+            .iter()
+            .any(|d| sysroot.join(d).join(multiarch).is_dir());
+    if used {
+        multiarch.to_string()
+    } else {
+        String::new()
     }
 }

@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+/// A host path the shim mapped: the argument (or printed word) as written and what it became,
+/// empty when it was dropped.
+pub type Mapping = (String, String);
+
 /// One line of the shim log: a shim call while building `package`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShimCall {
@@ -20,6 +24,10 @@ pub struct ShimCall {
     /// The build requirement whose build-machine copy a refused flag read (`numpy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused_package: Option<String>,
+    /// Host paths the shim mapped into the sysroot: each argument (or printed word, for a
+    /// `*-config` program) as written and what it became, empty when it was dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mapped: Vec<Mapping>,
     /// When the call started (seconds since the Unix epoch) and how long it took.
     #[serde(default)]
     pub start: f64,
@@ -31,6 +39,29 @@ impl ShimCall {
     /// A call of the C or C++ compiler (what "the build ran the compiler" means).
     pub fn is_compiler(&self) -> bool {
         matches!(self.tool.as_str(), "cc" | "c++" | "gcc" | "g++")
+    }
+}
+
+/// The host paths mapped in `calls`, each pair once, in the order first seen (for `pyx wheel -v`:
+/// what a package hard-codes and what pyx made of it). An empty second half means dropped.
+pub fn mappings<'a>(calls: impl IntoIterator<Item = &'a ShimCall>) -> Vec<Mapping> {
+    let mut seen = std::collections::HashSet::new();
+    calls
+        .into_iter()
+        .flat_map(|c| c.mapped.iter())
+        .filter(|pair| seen.insert(*pair))
+        .cloned()
+        .collect()
+}
+
+/// How a shim reports one mapping on stderr (the package's build log) and in `pyx wheel -v`.
+pub fn describe_mapping((from, to): &Mapping) -> String {
+    if to.is_empty() {
+        format!(
+            "pyx: dropped `{from}`: the compiler searches that system directory in the sysroot already"
+        )
+    } else {
+        format!("pyx: mapped `{from}` to `{to}` in the sysroot")
     }
 }
 
@@ -99,6 +130,7 @@ mod tests {
             exit: Some(0),
             refused: None,
             refused_package: None,
+            mapped: vec![],
             start,
             seconds,
         }
@@ -114,5 +146,48 @@ mod tests {
         ];
         assert!((busy_seconds(&calls) - 4.0).abs() < 1e-9);
         assert_eq!(busy_seconds(&[]), 0.0);
+    }
+
+    #[test]
+    fn mappings_are_listed_once_in_order() {
+        let mut a = call(0.0, 1.0);
+        a.mapped = vec![
+            ("-I/usr/include/ffi".into(), "-I/sr/usr/include/ffi".into()),
+            ("-I/usr/include".into(), String::new()),
+        ];
+        let mut b = call(1.0, 1.0);
+        b.mapped = vec![
+            ("-I/usr/include".into(), String::new()),
+            ("-L/usr/lib/x86_64-linux-gnu".into(), String::new()),
+        ];
+        assert_eq!(
+            mappings(&[a.clone(), b]),
+            vec![
+                (
+                    "-I/usr/include/ffi".to_string(),
+                    "-I/sr/usr/include/ffi".to_string()
+                ),
+                ("-I/usr/include".to_string(), String::new()),
+                ("-L/usr/lib/x86_64-linux-gnu".to_string(), String::new()),
+            ]
+        );
+        let line = serde_json::to_string(&a).unwrap();
+        assert!(
+            line.contains(
+                r#""mapped":[["-I/usr/include/ffi","-I/sr/usr/include/ffi"],["-I/usr/include",""]]"#
+            ),
+            "{line}"
+        );
+        let old = r#"{"package":null,"tool":"cc","args":[],"cwd":"/","exit":0,"refused":null}"#;
+        assert!(
+            serde_json::from_str::<ShimCall>(old)
+                .unwrap()
+                .mapped
+                .is_empty()
+        );
+        assert_eq!(
+            describe_mapping(&a.mapped[0]),
+            "pyx: mapped `-I/usr/include/ffi` to `-I/sr/usr/include/ffi` in the sysroot"
+        );
     }
 }

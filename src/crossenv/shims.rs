@@ -1,6 +1,8 @@
 //! The compiler and tool shims of a cross env: what each shim knows about the target
 //! ([`ShimConfig`], written to `<env>/pyx/shim.json`), the wrapper scripts in `<env>/bin`, and the
-//! argument check that rewrites the build Python's headers to the target's and refuses host paths.
+//! argument check that rewrites the build Python's headers to the target's, maps the build
+//! machine's system paths into the sysroot (see [`super::host_paths`]) and refuses what has no
+//! meaning on the target.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -8,6 +10,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::host_paths::{DirKind, HostPaths, Meaning};
+use super::shim_log::Mapping;
 use crate::env_vars;
 use crate::platform::Target;
 
@@ -36,8 +40,16 @@ pub struct ShimConfig {
     pub tools: BTreeMap<String, Vec<String>>,
     /// Include directories of the build Python and the target's directory that replaces them.
     pub include_rewrites: Vec<(PathBuf, PathBuf)>,
-    /// Directories of the build machine: a flag or file under one of them is refused.
-    pub host_dirs: Vec<PathBuf>,
+    /// Directories of the build Python's prefix (`include`, `lib`, `lib64`) when that is not a
+    /// system prefix: a flag or file under one of them is refused.
+    #[serde(default)]
+    pub refused_dirs: Vec<PathBuf>,
+    /// The build machine's multiarch directory name (`x86_64-linux-gnu`) and the target's
+    /// (`arm-linux-gnueabihf`, empty when the sysroot has none).
+    #[serde(default)]
+    pub host_multiarch: String,
+    #[serde(default)]
+    pub target_multiarch: String,
     pub pkg_config_libdir: String,
     /// JSON-lines log of every shim call.
     pub log: PathBuf,
@@ -60,6 +72,15 @@ impl ShimConfig {
     /// The target this env builds for.
     pub fn target(&self) -> &'static Target {
         Target::lookup(&self.target).expect("a shim config names a known target")
+    }
+
+    /// How this env maps the build machine's system paths into its sysroot.
+    pub fn host_paths(&self) -> HostPaths<'_> {
+        HostPaths {
+            sysroot: &self.sysroot,
+            host_multiarch: &self.host_multiarch,
+            target_multiarch: &self.target_multiarch,
+        }
     }
 }
 
@@ -134,138 +155,287 @@ impl Allow {
 /// Flags that take a directory, longest first so `-isystem` is not read as `-i` + `system`.
 const DIR_FLAGS: &[&str] = &["-isystem", "-idirafter", "-iquote", "-I", "-L"];
 
-/// Check and rewrite the arguments of a compiler or linker call for the target.
+/// Arguments after the check: what the real tool gets, and each host path mapped on the way
+/// (the argument as written, and what it became; empty when it was dropped).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rewritten {
+    pub args: Vec<OsString>,
+    pub mapped: Vec<Mapping>,
+}
+
+/// Check and rewrite the arguments of a compiler or linker call for the target: the build
+/// Python's headers become the target's, system paths of the build machine the sysroot's, bare
+/// system directories go; a host-arch flag or a path into the build Python's prefix is refused.
+/// A flag `allow` names passes unchanged.
 pub fn rewrite_args(
     cfg: &ShimConfig,
     args: &[OsString],
     allow: &Allow,
-) -> Result<Vec<OsString>, Refusal> {
-    let mut out = Vec::with_capacity(args.len());
-    let mut i = 0;
-    while i < args.len() {
-        let Some(arg) = args[i].to_str() else {
-            out.push(args[i].clone());
-            i += 1;
-            continue;
+) -> Result<Rewritten, Refusal> {
+    Rewriter {
+        cfg,
+        allow,
+        printed: false,
+        out: Rewritten::default(),
+    }
+    .run(args)
+}
+
+/// Map the host paths in what a `*-config` program printed (`-I/usr/include/libxml2`, `--prefix`
+/// printing `/usr`) into the sysroot, line by line; refusals are left to the compiler shim.
+pub fn rewrite_printed(cfg: &ShimConfig, text: &str) -> (String, Vec<Mapping>) {
+    let mut mapped = Vec::new();
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
         };
-        if let Some(flag) = DIR_FLAGS.iter().find(|f| arg.starts_with(**f)) {
-            let (dir, consumed) = if arg.len() > flag.len() {
-                (arg[flag.len()..].to_string(), 1)
-            } else if let Some(next) = args.get(i + 1).and_then(|a| a.to_str()) {
-                (next.to_string(), 2)
-            } else {
-                out.push(args[i].clone());
+        let tokens: Vec<OsString> = body.split_whitespace().map(OsString::from).collect();
+        let rewritten = Rewriter {
+            cfg,
+            allow: &Allow::default(),
+            printed: true,
+            out: Rewritten::default(),
+        }
+        .run(&tokens)
+        .unwrap_or_default();
+        if rewritten.mapped.is_empty() {
+            out.push_str(line);
+            continue;
+        }
+        let words: Vec<String> = rewritten
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        out.push_str(&words.join(" "));
+        out.push_str(end);
+        mapped.extend(rewritten.mapped);
+    }
+    (out, mapped)
+}
+
+struct Rewriter<'a> {
+    cfg: &'a ShimConfig,
+    allow: &'a Allow,
+    /// Words a `*-config` program printed: every path under `/usr` is mapped, nothing refused.
+    printed: bool,
+    out: Rewritten,
+}
+
+impl Rewriter<'_> {
+    fn run(mut self, args: &[OsString]) -> Result<Rewritten, Refusal> {
+        let mut i = 0;
+        while i < args.len() {
+            let Some(arg) = args[i].to_str() else {
+                self.out.args.push(args[i].clone());
                 i += 1;
                 continue;
             };
-            let dir = check_dir(cfg, flag, &dir, allow)?;
-            out.push(OsString::from(format!("{flag}{dir}")));
-            i += consumed;
-            continue;
-        }
-        if let Some(linker_args) = arg.strip_prefix("-Wl,") {
-            check_linker_args(cfg, arg, linker_args, allow)?;
-        } else if !arg.starts_with('-') && arg.starts_with('/') {
-            let path = normalize(Path::new(arg));
-            if let Some(host) = host_dir(cfg, &path)
-                && !allow.allows(arg)
-            {
-                return Err(Refusal {
-                    flag: arg.to_string(),
-                    reason: format!(
-                        "`{}` is in `{}`, a directory of the build machine",
-                        path.display(),
-                        host.display()
-                    ),
-                });
+            if let Some(flag) = DIR_FLAGS.iter().find(|f| arg.starts_with(**f)) {
+                let (dir, consumed) = if arg.len() > flag.len() {
+                    (&arg[flag.len()..], 1)
+                } else if let Some(next) = args.get(i + 1).and_then(|a| a.to_str()) {
+                    (next, 2)
+                } else {
+                    self.out.args.push(args[i].clone());
+                    i += 1;
+                    continue;
+                };
+                let written: Vec<&str> = args[i..i + consumed]
+                    .iter()
+                    .filter_map(|a| a.to_str())
+                    .collect();
+                self.dir_flag(flag, dir, &written)?;
+                i += consumed;
+                continue;
             }
-        } else if let Some(reason) = host_arch_flag(cfg, arg)
-            && !allow.allows(arg)
-        {
-            return Err(Refusal {
-                flag: arg.to_string(),
-                reason,
-            });
+            if let Some(list) = arg.strip_prefix("-Wl,") {
+                self.linker_list(arg, list)?;
+            } else if arg.starts_with('/') {
+                self.file(arg)?;
+            } else {
+                if !self.printed
+                    && let Some(reason) = host_arch_flag(self.cfg, arg)
+                    && !self.allow.allows(arg)
+                {
+                    return Err(Refusal {
+                        flag: arg.to_string(),
+                        reason,
+                    });
+                }
+                self.out.args.push(args[i].clone());
+            }
+            i += 1;
         }
-        out.push(args[i].clone());
-        i += 1;
+        Ok(self.out)
     }
-    Ok(out)
-}
 
-/// `-Wl,-L,/usr/lib/...`, `-Wl,-L/usr/lib`, `-Wl,-rpath-link=...`: library search dirs given to the
-/// linker directly.
-fn check_linker_args(
-    cfg: &ShimConfig,
-    arg: &str,
-    linker_args: &str,
-    allow: &Allow,
-) -> Result<(), Refusal> {
-    let parts: Vec<&str> = linker_args.split(',').collect();
-    for (i, part) in parts.iter().enumerate() {
-        let dir = match *part {
-            "-L" | "-rpath-link" => parts.get(i + 1).copied(),
-            p => p
-                .strip_prefix("-rpath-link=")
-                .or_else(|| p.strip_prefix("-L").filter(|d| !d.is_empty())),
-        };
-        let Some(dir) = dir else { continue };
+    /// `-I DIR`, `-LDIR`, `-isystem DIR` ... (`written`: the one or two arguments as given).
+    fn dir_flag(&mut self, flag: &str, dir: &str, written: &[&str]) -> Result<(), Refusal> {
+        let keep = |out: &mut Rewritten| out.args.extend(written.iter().map(OsString::from));
         let path = normalize(Path::new(dir));
-        if let Some(host) = host_dir(cfg, &path)
-            && !allow.allows(arg)
+        let joined = format!("{flag}{dir}");
+        if let Some((_, to)) = self
+            .cfg
+            .include_rewrites
+            .iter()
+            .find(|(from, _)| *from == path)
         {
-            return Err(Refusal {
-                flag: arg.to_string(),
-                reason: format!(
-                    "`{}` holds the build machine's libraries (it is under `{}`); a cross build \
-                     must link against the sysroot's, under `{}`",
-                    path.display(),
-                    host.display(),
-                    cfg.sysroot.display()
-                ),
-            });
+            self.out
+                .args
+                .push(OsString::from(format!("{flag}{}", to.display())));
+            return Ok(());
         }
-    }
-    Ok(())
-}
-
-fn check_dir(cfg: &ShimConfig, flag: &str, dir: &str, allow: &Allow) -> Result<String, Refusal> {
-    let path = normalize(Path::new(dir));
-    if let Some((_, to)) = cfg.include_rewrites.iter().find(|(from, _)| *from == path) {
-        return Ok(to.display().to_string());
-    }
-    let written = format!("{flag}{dir}");
-    if let Some(host) = host_dir(cfg, &path)
-        && !allow.allows(&written)
-    {
+        if !dir.starts_with('/') || self.allow.allows(&joined) {
+            keep(&mut self.out);
+            return Ok(());
+        }
         let what = if flag == "-L" { "libraries" } else { "headers" };
-        let under = if path == host {
+        self.refuse_build_prefix(&path, &joined, what, "use")?;
+        let kind = if flag == "-L" {
+            DirKind::Library
+        } else {
+            DirKind::Include
+        };
+        match self.cfg.host_paths().dir(kind, &path) {
+            Meaning::Keep => keep(&mut self.out),
+            Meaning::Sysroot(to) => {
+                let to = format!("{flag}{}", to.display());
+                self.out.args.push(OsString::from(&to));
+                self.out.mapped.push((joined, to));
+            }
+            Meaning::Drop => self.out.mapped.push((joined, String::new())),
+        }
+        Ok(())
+    }
+
+    /// `-Wl,-L,/usr/lib/...`, `-Wl,-L/usr/lib`, `-Wl,-rpath-link=...`, `-Wl,/usr/lib/.../libz.a`:
+    /// paths the linker reads at link time. `-rpath` is where the target looks at run time, so
+    /// it stays as written.
+    fn linker_list(&mut self, arg: &str, list: &str) -> Result<(), Refusal> {
+        let parts: Vec<&str> = list.split(',').collect();
+        let mut kept: Vec<String> = Vec::with_capacity(parts.len());
+        let mut changed = false;
+        let mut i = 0;
+        while i < parts.len() {
+            let part = parts[i];
+            let (prefix, path, consumed) = match part {
+                "-L" | "-rpath-link" | "--rpath-link" if i + 1 < parts.len() => {
+                    (format!("{part},"), parts[i + 1], 2)
+                }
+                "-rpath" | "--rpath" | "-R" if i + 1 < parts.len() => {
+                    kept.extend([part.to_string(), parts[i + 1].to_string()]);
+                    i += 2;
+                    continue;
+                }
+                p => match ["-rpath-link=", "--rpath-link=", "-L"]
+                    .iter()
+                    .find_map(|f| p.strip_prefix(f).map(|d| (f.to_string(), d)))
+                {
+                    Some((f, d)) if d.starts_with('/') => (f, d, 1),
+                    _ if p.starts_with('/') => (String::new(), p, 1),
+                    _ => {
+                        kept.push(p.to_string());
+                        i += 1;
+                        continue;
+                    }
+                },
+            };
+            i += consumed;
+            let norm = normalize(Path::new(path));
+            if self.allow.allows(arg) {
+                kept.push(format!("{prefix}{path}"));
+                continue;
+            }
+            self.refuse_build_prefix(&norm, arg, "libraries", "link against")?;
+            let paths = self.cfg.host_paths();
+            let meaning = if prefix.is_empty() {
+                paths.file(&norm)
+            } else {
+                paths.dir(DirKind::Library, &norm)
+            };
+            match meaning {
+                Meaning::Keep => kept.push(format!("{prefix}{path}")),
+                Meaning::Sysroot(to) => {
+                    kept.push(format!("{prefix}{}", to.display()));
+                    changed = true;
+                }
+                Meaning::Drop => changed = true,
+            }
+        }
+        if !changed {
+            self.out.args.push(OsString::from(arg));
+            return Ok(());
+        }
+        let to = if kept.is_empty() {
             String::new()
         } else {
-            format!(" (it is under `{}`)", host.display())
+            format!("-Wl,{}", kept.join(","))
         };
-        return Err(Refusal {
-            flag: written,
-            reason: format!(
-                "`{}` holds the build machine's {what}{under}; a cross build must use the \
-                 sysroot's, under `{}`",
-                path.display(),
-                cfg.sysroot.display()
-            ),
-        });
+        if !to.is_empty() {
+            self.out.args.push(OsString::from(&to));
+        }
+        self.out.mapped.push((arg.to_string(), to));
+        Ok(())
     }
-    Ok(dir.to_string())
-}
 
-/// The host directory `path` is under, unless it is inside the sysroot.
-fn host_dir<'a>(cfg: &'a ShimConfig, path: &Path) -> Option<&'a Path> {
-    if path.starts_with(&cfg.sysroot) {
-        return None;
+    /// A file argument: `/usr/lib/x86_64-linux-gnu/libz.so`, or a path a config program printed.
+    fn file(&mut self, arg: &str) -> Result<(), Refusal> {
+        let path = normalize(Path::new(arg));
+        if self.allow.allows(arg) {
+            self.out.args.push(OsString::from(arg));
+            return Ok(());
+        }
+        self.refuse_build_prefix(&path, arg, "files", "use")?;
+        let paths = self.cfg.host_paths();
+        let to = if self.printed {
+            paths.translate_printed(&path)
+        } else {
+            paths.translate(&path)
+        };
+        match to {
+            Some(to) => {
+                let to = to.display().to_string();
+                self.out.args.push(OsString::from(&to));
+                self.out.mapped.push((arg.to_string(), to));
+            }
+            None => self.out.args.push(OsString::from(arg)),
+        }
+        Ok(())
     }
-    cfg.host_dirs
-        .iter()
-        .find(|d| path.starts_with(d))
-        .map(PathBuf::as_path)
+
+    /// Refuse `flag` when `path` is in the build Python's prefix (never for printed words); `what`
+    /// says what such a directory holds, `use_instead` what a cross build must do.
+    fn refuse_build_prefix(
+        &self,
+        path: &Path,
+        flag: &str,
+        what: &str,
+        use_instead: &str,
+    ) -> Result<(), Refusal> {
+        if self.printed || path.starts_with(&self.cfg.sysroot) {
+            return Ok(());
+        }
+        let Some(dir) = self.cfg.refused_dirs.iter().find(|d| path.starts_with(d)) else {
+            return Ok(());
+        };
+        let under = if path == dir.as_path() {
+            String::new()
+        } else {
+            format!(" (it is under `{}`)", dir.display())
+        };
+        Err(Refusal {
+            flag: flag.to_string(),
+            reason: format!(
+                "`{}` holds the build Python's {what}{under}, not the target's; a cross build \
+                 must {use_instead} the sysroot's, under `{}`",
+                path.display(),
+                self.cfg.sysroot.display()
+            ),
+        })
+    }
 }
 
 fn host_arch_flag(cfg: &ShimConfig, arg: &str) -> Option<String> {
@@ -340,16 +510,37 @@ mod tests {
                 "/py/include/python3.11".into(),
                 "/sr/usr/include/python3.11".into(),
             )],
-            host_dirs: vec!["/usr/include".into(), "/usr/lib".into(), "/py/lib".into()],
+            refused_dirs: vec!["/py/include".into(), "/py/lib".into()],
+            host_multiarch: "x86_64-linux-gnu".into(),
+            target_multiarch: "arm-linux-gnueabihf".into(),
             pkg_config_libdir: String::new(),
             log: "/dev/null".into(),
         }
     }
 
-    fn run(args: &[&str], allow: &str) -> Result<Vec<String>, Refusal> {
+    fn rewrite(args: &[&str], allow: &str) -> Result<(Vec<String>, Vec<Mapping>), Refusal> {
         let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-        rewrite_args(&cfg(), &args, &Allow::parse(allow))
-            .map(|v| v.into_iter().map(|a| a.into_string().unwrap()).collect())
+        rewrite_args(&cfg(), &args, &Allow::parse(allow)).map(|r| {
+            let args = r
+                .args
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect();
+            (args, r.mapped)
+        })
+    }
+
+    fn run(args: &[&str], allow: &str) -> Result<Vec<String>, Refusal> {
+        rewrite(args, allow).map(|(args, _)| args)
+    }
+
+    /// One argument in, what the compiler gets and what is recorded.
+    fn mapped(arg: &str) -> (Vec<String>, Vec<Mapping>) {
+        rewrite(&[arg], "").unwrap()
+    }
+
+    fn pair(from: &str, to: &str) -> Vec<Mapping> {
+        vec![(from.to_string(), to.to_string())]
     }
 
     #[test]
@@ -375,30 +566,179 @@ mod tests {
     }
 
     #[test]
-    fn host_dirs_are_refused_unless_allowed() {
-        let err = run(&["-c", "-I/usr/include", "a.c"], "").unwrap_err();
-        assert_eq!(err.flag, "-I/usr/include");
+    fn host_paths_are_translated_and_recorded() {
+        let cases = [
+            ("-I/usr/include/freetype2", "-I/sr/usr/include/freetype2"),
+            (
+                "-I/usr/include/x86_64-linux-gnu/openssl",
+                "-I/sr/usr/include/arm-linux-gnueabihf/openssl",
+            ),
+            ("-isystem/usr/include/ffi", "-isystem/sr/usr/include/ffi"),
+            (
+                "-idirafter/usr/local/include",
+                "-idirafter/sr/usr/local/include",
+            ),
+            ("-L/usr/local/lib", "-L/sr/usr/local/lib"),
+            (
+                "-L/usr/lib/x86_64-linux-gnu/hdf5/serial",
+                "-L/sr/usr/lib/arm-linux-gnueabihf/hdf5/serial",
+            ),
+            (
+                "/usr/lib/x86_64-linux-gnu/libz.so",
+                "/sr/usr/lib/arm-linux-gnueabihf/libz.so",
+            ),
+            (
+                "/lib/x86_64-linux-gnu/libm.so.6",
+                "/sr/lib/arm-linux-gnueabihf/libm.so.6",
+            ),
+            (
+                "-Wl,-L,/usr/lib/x86_64-linux-gnu/mit-krb5",
+                "-Wl,-L,/sr/usr/lib/arm-linux-gnueabihf/mit-krb5",
+            ),
+            (
+                "-Wl,-O1,-rpath-link=/usr/local/lib",
+                "-Wl,-O1,-rpath-link=/sr/usr/local/lib",
+            ),
+            (
+                "-Wl,--whole-archive,/usr/lib/x86_64-linux-gnu/libfoo.a,--no-whole-archive",
+                "-Wl,--whole-archive,/sr/usr/lib/arm-linux-gnueabihf/libfoo.a,--no-whole-archive",
+            ),
+        ];
+        for (from, to) in cases {
+            assert_eq!(
+                mapped(from),
+                (vec![to.to_string()], pair(from, to)),
+                "{from}"
+            );
+        }
+        // The two-argument form comes out as one, recorded as the joined flag.
+        assert_eq!(
+            rewrite(&["-I", "/usr/include/libxml2", "-c", "x.c"], "").unwrap(),
+            (
+                vec![
+                    "-I/sr/usr/include/libxml2".into(),
+                    "-c".into(),
+                    "x.c".into()
+                ],
+                pair("-I/usr/include/libxml2", "-I/sr/usr/include/libxml2")
+            )
+        );
+    }
+
+    #[test]
+    fn bare_system_dirs_are_dropped_and_recorded() {
+        for flag in [
+            "-I/usr/include",
+            "-I/usr/include/",
+            "-isystem/usr/include",
+            "-I/usr/include/x86_64-linux-gnu",
+            "-L/usr/lib",
+            "-L/lib",
+            "-L/usr/lib64",
+            "-L/usr/lib/x86_64-linux-gnu",
+            "-L/lib/x86_64-linux-gnu",
+            "-I/sr/usr/include",
+            "-Wl,-L/usr/lib",
+            "-Wl,-rpath-link,/usr/lib/x86_64-linux-gnu",
+        ] {
+            assert_eq!(mapped(flag), (vec![], pair(flag, "")), "{flag}");
+        }
+        assert_eq!(
+            rewrite(&["-isystem", "/usr/include", "-c", "x.cc"], "").unwrap(),
+            (
+                vec!["-c".into(), "x.cc".into()],
+                pair("-isystem/usr/include", "")
+            )
+        );
+        // A dropped part of a linker list leaves the rest.
+        assert_eq!(
+            mapped("-Wl,-O1,-L/usr/lib,--as-needed"),
+            (
+                vec!["-Wl,-O1,--as-needed".to_string()],
+                pair("-Wl,-O1,-L/usr/lib,--as-needed", "-Wl,-O1,--as-needed")
+            )
+        );
+    }
+
+    #[test]
+    fn other_arguments_pass_untouched() {
+        let args = [
+            "-I/sr/usr/include/libxml2",
+            "-I/usr/includes",
+            "-I/tmp/x",
+            "-Iinclude",
+            "-L/sr/usr/lib/arm-linux-gnueabihf",
+            "-Wl,-O1,-L/sr/usr/lib",
+            "-Wl,--as-needed",
+            // A run-time search path is the target's own `/usr/lib`, not the sysroot's.
+            "-Wl,-rpath,/usr/lib/x86_64-linux-gnu",
+            "-DPREFIX=/usr/lib",
+            "/src/a.c",
+        ];
+        assert_eq!(
+            rewrite(&args, "").unwrap(),
+            (args.iter().map(|a| a.to_string()).collect(), vec![])
+        );
+    }
+
+    #[test]
+    fn allowed_flags_pass_unchanged() {
+        assert_eq!(
+            rewrite(
+                &["-I/usr/include", "-L/usr/lib/x86_64-linux-gnu/f"],
+                "-I/usr/include"
+            )
+            .unwrap(),
+            (
+                vec![
+                    "-I/usr/include".into(),
+                    "-L/sr/usr/lib/arm-linux-gnueabihf/f".into()
+                ],
+                pair(
+                    "-L/usr/lib/x86_64-linux-gnu/f",
+                    "-L/sr/usr/lib/arm-linux-gnueabihf/f"
+                )
+            )
+        );
+        let args = [
+            "-I/usr/include/freetype2",
+            "-Wl,-L/usr/lib",
+            "/usr/lib/libz.so",
+            "-m64",
+        ];
+        assert_eq!(
+            rewrite(&args, "all").unwrap(),
+            (args.iter().map(|a| a.to_string()).collect(), vec![])
+        );
+    }
+
+    #[test]
+    fn build_python_prefix_paths_are_refused() {
+        let err = run(&["-c", "-I/py/include", "a.c"], "").unwrap_err();
+        assert_eq!(err.flag, "-I/py/include");
         assert_eq!(
             err.reason,
-            "`/usr/include` holds the build machine's headers; a cross build must use the \
-             sysroot's, under `/sr`"
+            "`/py/include` holds the build Python's headers, not the target's; a cross build must \
+             use the sysroot's, under `/sr`"
         );
-        assert!(run(&["-I/usr/include"], "-m64 -I/usr/include").is_ok());
-        assert!(run(&["-L", "/usr/lib/x86_64-linux-gnu"], "").is_err());
-        assert!(run(&["-isystem/usr/include/foo"], "").is_err());
-        assert!(run(&["/usr/lib/x86_64-linux-gnu/libz.so"], "").is_err());
-        assert!(run(&["-I/sr/usr/include", "-I/usr/includes", "-I/tmp/x"], "").is_ok());
-        assert!(run(&["-I/usr/include/../../py/lib"], "").is_err());
-        assert!(run(&["-L/usr/lib"], "all").is_ok());
-        assert!(run(&["-Wl,-L,/usr/lib/x86_64-linux-gnu"], "").is_err());
-        assert!(run(&["-Wl,-rpath-link=/usr/lib"], "").is_err());
-        assert!(run(&["-Wl,-O1,-L/sr/usr/lib", "-Wl,--as-needed"], "").is_ok());
+        let err = run(&["-L/py/lib/python3.11/config-3.11-x86_64-linux-gnu"], "").unwrap_err();
         assert_eq!(
-            run(&["-Wl,-L/usr/lib/x86_64-linux-gnu"], "")
-                .unwrap_err()
-                .flag,
-            "-Wl,-L/usr/lib/x86_64-linux-gnu"
+            err.reason,
+            "`/py/lib/python3.11/config-3.11-x86_64-linux-gnu` holds the build Python's libraries \
+             (it is under `/py/lib`), not the target's; a cross build must use the sysroot's, \
+             under `/sr`"
         );
+        assert_eq!(
+            run(&["-Wl,-L,/py/lib"], "").unwrap_err().flag,
+            "-Wl,-L,/py/lib"
+        );
+        assert_eq!(
+            run(&["/py/lib/libpython3.11.a"], "").unwrap_err().flag,
+            "/py/lib/libpython3.11.a"
+        );
+        assert!(run(&["-I/usr/include/../../py/lib"], "").is_err());
+        assert!(run(&["-L/py/lib"], "-L/py/lib").is_ok());
+        assert!(run(&["-L/py/lib"], "all").is_ok());
     }
 
     #[test]
@@ -412,6 +752,35 @@ mod tests {
         assert!(run(&["-m64"], "-m64").is_ok());
         assert!(run(&["-msse2"], "").is_err());
         assert!(run(&["-march=native"], "").is_err());
+        assert!(run(&["-mtune=native"], "").is_err());
+        assert!(run(&["-mcpu=native"], "").is_err());
         assert!(run(&["-march=armv7-a", "-m32"], "").is_ok());
+    }
+
+    #[test]
+    fn printed_flags_and_paths_are_mapped() {
+        let (text, mapped) = rewrite_printed(
+            &cfg(),
+            "-I/usr/include/libxml2 -I/usr/include\n-L/usr/lib/arm-linux-gnueabihf -lxml2 -m64\n/usr\n2.9.14\n",
+        );
+        assert_eq!(
+            text,
+            "-I/sr/usr/include/libxml2\n-lxml2 -m64\n/sr/usr\n2.9.14\n"
+        );
+        assert_eq!(
+            mapped,
+            vec![
+                (
+                    "-I/usr/include/libxml2".to_string(),
+                    "-I/sr/usr/include/libxml2".to_string()
+                ),
+                ("-I/usr/include".to_string(), String::new()),
+                ("-L/usr/lib/arm-linux-gnueabihf".to_string(), String::new()),
+                ("/usr".to_string(), "/sr/usr".to_string()),
+            ]
+        );
+        let (text, mapped) = rewrite_printed(&cfg(), "/usr/lib/arm-linux-gnueabihf\n-I/py/include");
+        assert_eq!(text, "/sr/usr/lib/arm-linux-gnueabihf\n-I/py/include");
+        assert_eq!(mapped.len(), 1);
     }
 }

@@ -4,6 +4,7 @@
 mod common;
 mod env;
 mod fallback;
+mod host_paths;
 mod inspect;
 mod requirements;
 mod retag;

@@ -1,5 +1,6 @@
-//! The compiler shims: host paths and host-arch flags are refused with the documented message,
-//! and every call is logged with the package being built.
+//! The compiler shims: host-arch flags and the build Python's own paths are refused with the
+//! documented message, allowed flags pass as written, every call is logged with the package being
+//! built.
 
 use crate::common::{TestContext, fixture, text};
 use crate::env::copy_dir;
@@ -21,23 +22,84 @@ fn build_in_env(ctx: &TestContext, package: &str, allow: Option<&str>) -> std::p
     cmd.output().unwrap()
 }
 
+/// `pyx run --target armv7l -- sh -c SCRIPT` in the test's directory, as package `package`.
+fn run_in_env(ctx: &TestContext, package: &str, script: &str) -> std::process::Output {
+    ctx.pyx()
+        .env("PYX_PACKAGE", package)
+        .env_remove("PYX_SHIM_ALLOW")
+        .args(["run", "--target", "armv7l", "--", "sh", "-c", script])
+        .output()
+        .unwrap()
+}
+
 #[test]
-fn host_include_dir_is_refused() {
+fn build_python_prefix_paths_are_refused_unless_it_is_a_system_prefix() {
     require_tools!("arm-linux-gnueabihf-gcc");
     let ctx = TestContext::new();
-    let out = build_in_env(&ctx, "bad_hostinc", None);
+    let out = run_in_env(
+        &ctx,
+        "prefix-check",
+        "python -c 'import sys; print(sys.base_prefix)'",
+    );
     let (stdout, stderr) = text(&out);
-    assert!(!out.status.success());
+    assert!(out.status.success(), "{stderr}");
+    let prefix = stdout.trim().trim_end_matches('/').to_string();
+    std::fs::write(ctx.path().join("f.c"), "int f(void) { return 1; }\n").unwrap();
+    let dir = format!("{prefix}/lib/python3.11/config-3.11-x86_64-linux-gnu");
+    let out = run_in_env(&ctx, "prefix-check", &format!("cc -c f.c -o f.o -L{dir}"));
+    let (stdout, stderr) = text(&out);
     let all = format!("{stdout}{stderr}");
+    if ["/usr", "/usr/local"].contains(&prefix.as_str()) {
+        // A system Python's files are where system paths map into the sysroot.
+        assert!(out.status.success(), "{all}");
+        assert!(
+            all.contains(&format!("pyx: mapped `-L{dir}` to `-L")),
+            "{all}"
+        );
+        return;
+    }
+    assert!(!out.status.success());
     assert!(
-        all.contains(
-            "error: pyx refused `-I/usr/include` in a `cc` call for `armv7l` while building `bad_hostinc`\n  \
-             Caused by: `/usr/include` holds the build machine's headers; a cross build must use the sysroot's"
-        ),
+        all.contains(&format!(
+            "error: pyx refused `-L{dir}` in a `cc` call for `armv7l` while building `prefix-check`\n  \
+             Caused by: `{dir}` holds the build Python's libraries (it is under `{prefix}/lib`), \
+             not the target's; a cross build must use the sysroot's, under `"
+        )),
         "{all}"
     );
     assert!(
-        all.contains("hint: fix the flag in the package's build files, or let it pass with PYX_SHIM_ALLOW='-I/usr/include' (or `all`)"),
+        all.contains(&format!(
+            "hint: fix the flag in the package's build files, or let it pass with PYX_SHIM_ALLOW='-L{dir}' (or `all`)"
+        )),
+        "{all}"
+    );
+}
+
+#[test]
+fn allowed_host_path_passes_unchanged() {
+    require_tools!("arm-linux-gnueabihf-gcc");
+    let ctx = TestContext::new();
+    std::fs::write(ctx.path().join("f.c"), "int f(void) { return 1; }\n").unwrap();
+    let out = ctx
+        .pyx()
+        .env("PYX_SHIM_ALLOW", "-I/usr/include/pyx-allowed")
+        .args(["run", "--target", "armv7l", "--", "sh", "-c"])
+        .arg("cc -v -c f.c -o f.o -I/usr/include/pyx-allowed -I/usr/include/pyx-mapped")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        !all.contains("pyx: mapped `-I/usr/include/pyx-allowed`"),
+        "{all}"
+    );
+    assert!(
+        all.contains("ignoring nonexistent directory \"/usr/include/pyx-allowed\""),
+        "the compiler got the flag as written: {all}"
+    );
+    assert!(
+        all.contains("pyx: mapped `-I/usr/include/pyx-mapped` to `-I"),
         "{all}"
     );
 }

@@ -207,35 +207,6 @@ fn a_silent_pure_fallback_is_a_failure() {
 }
 
 #[test]
-fn host_include_paths_fail_with_the_package_log_and_a_hint() {
-    require_tools!(CROSS[0]);
-    let ctx = TestContext::new();
-    let (ok, _, stderr) = wheel(
-        &ctx,
-        &[
-            &package("bad_hostinc"),
-            &package("setuptools_c"),
-            "--keep-going",
-            "-j",
-            "1",
-        ],
-    );
-    assert!(!ok, "{stderr}");
-    assert!(stderr.contains("error: `bad_hostinc` failed"), "{stderr}");
-    assert!(stderr.contains("log: "), "{stderr}");
-    assert!(stderr.contains("/usr/include"), "{stderr}");
-    assert!(stderr.contains("hint: "), "{stderr}");
-    assert!(
-        stderr.contains("1 ok, 1 failed"),
-        "--keep-going builds the rest: {stderr}"
-    );
-    assert_eq!(
-        wheelhouse(&ctx),
-        ["pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl"]
-    );
-}
-
-#[test]
 fn a_rerun_reuses_the_built_wheel() {
     require_tools!(CROSS[0]);
     let ctx = TestContext::new();
