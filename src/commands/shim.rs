@@ -11,10 +11,13 @@ use anyhow::{Context, Result, anyhow};
 use crate::ExitStatus;
 use crate::cli::ShimArgs;
 use crate::crossenv::build_machine;
+use crate::crossenv::config_tools::{self, Program};
 use crate::crossenv::shim_log::{self, Mapping, ShimCall};
 use crate::crossenv::shims::{self, Allow, ShimConfig};
 use crate::env_vars;
+use crate::pep517::diagnose::dev_package;
 use crate::printer::{render_error, with_hint};
+use crate::sysroot::debian::MissingFile;
 
 /// Run a shim before clap sees the command line (a compiler's `--version` or `-h` belongs to the
 /// compiler): for `pyx shim [--env DIR] TOOL ARGS...`, or when pyx runs under a shim's name
@@ -154,6 +157,7 @@ fn shim(
 ) -> Result<i32, Refused> {
     let fail = |e: anyhow::Error| Refused::flag(String::new(), e);
     let mut cmd = match tool {
+        "config" => return run_config(cfg, args, mapped).map_err(fail),
         "pkg-config" => {
             let real = cfg.tool(tool).ok_or_else(|| fail(missing(cfg, tool)))?;
             let overlays = target_pkg_config_dirs();
@@ -235,6 +239,98 @@ fn report_mappings(mapped: &[Mapping]) {
     for m in mapped {
         eprintln!("{}", shim_log::describe_mapping(m));
     }
+}
+
+/// `pyx shim config NAME ARGS`: run the sysroot's `NAME` script with its interpreter from the
+/// build machine and print its output with host paths mapped into the sysroot. Never the build
+/// machine's `NAME`.
+fn run_config(cfg: &ShimConfig, args: &[OsString], mapped: &mut Vec<Mapping>) -> Result<i32> {
+    let (name, rest) = args
+        .split_first()
+        .and_then(|(n, rest)| Some((n.to_str()?, rest)))
+        .context("`pyx shim config` needs the name of a `*-config` program")?;
+    let Some(path) = config_tools::find_in_sysroot(cfg, name) else {
+        return Err(missing_config(cfg, name));
+    };
+    let (interpreter, interpreter_args) = match Program::inspect(&path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?
+    {
+        Program::Script { interpreter, args } => (interpreter, args),
+        Program::Elf => {
+            return Err(with_hint(
+                anyhow!(
+                    "the sysroot's `{name}` (`{}`) is a compiled program for `{}`, not a script: \
+                     it cannot run on the build machine",
+                    path.display(),
+                    cfg.target
+                ),
+                format!(
+                    "give the build its flags another way: through pkg-config (the env's \
+                     `pkg-config` reads the sysroot's `.pc` files), or in CFLAGS/LDFLAGS with \
+                     the sysroot's paths (`-I{0}/usr/include/...`, `-L{0}/usr/lib/{1}`)",
+                    cfg.sysroot.display(),
+                    cfg.target_multiarch
+                ),
+            ));
+        }
+        Program::Other => {
+            return Err(anyhow!(
+                "the sysroot's `{name}` (`{}`) is neither a `#!` script nor a program",
+                path.display()
+            ));
+        }
+    };
+    let program = which::which(&interpreter).map_err(|_| {
+        with_hint(
+            anyhow!(
+                "the sysroot's `{name}` is a `{interpreter}` script, and the build machine has no \
+                 `{interpreter}` on PATH"
+            ),
+            format!("install `{interpreter}` on the build machine"),
+        )
+    })?;
+    let mut cmd = Command::new(&program);
+    cmd.args(&interpreter_args)
+        .arg(&path)
+        .args(rest)
+        .env("PKG_CONFIG_LIBDIR", &cfg.pkg_config_libdir)
+        .env("PKG_CONFIG_SYSROOT_DIR", &cfg.sysroot)
+        .env_remove("PKG_CONFIG_PATH")
+        .stderr(std::process::Stdio::inherit());
+    one_level_deeper(&mut cmd, "config")?;
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run `{}` for `{name}`", program.display()))?;
+    let (text, printed) = shims::rewrite_printed(cfg, &String::from_utf8_lossy(&out.stdout));
+    report_mappings(&printed);
+    mapped.extend(printed);
+    std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+    Ok(out.status.code().unwrap_or(1))
+}
+
+/// The sysroot lacks `name`: which `-dev` package of the target ships it.
+fn missing_config(cfg: &ShimConfig, name: &str) -> anyhow::Error {
+    let target = cfg.target();
+    let arch = target.debian_arch.unwrap_or(target.name);
+    let (package, found) = dev_package(target, &MissingFile::Program(name.to_string()));
+    let check = if found {
+        format!("the {arch} package that ships `usr/bin/{name}`")
+    } else {
+        format!("a guess at the {arch} package that ships `usr/bin/{name}`; check the name")
+    };
+    with_hint(
+        anyhow!(
+            "the sysroot for `{}` has no `{name}` (`{}`); pyx never runs the build machine's, \
+             which describes the build machine's libraries",
+            cfg.target,
+            cfg.sysroot.join("usr/bin").join(name).display()
+        ),
+        format!(
+            "add it to the sysroot: `pyx sysroot add {} --with {package}` ({check}), then run the \
+             build again",
+            target.name
+        ),
+    )
 }
 
 /// Refuse a compile or link that reads a build-machine copy of a platform-specific build

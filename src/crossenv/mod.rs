@@ -5,7 +5,7 @@
 //! `lib/pythonX.Y/site-packages/_pyx_cross.{pth,py}` (the startup patch); `pyx/` (env.json,
 //! patch.json, shim.json, cross.ini, toolchain.cmake, the patched sysconfig data, shim-log.jsonl).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +22,7 @@ use crate::python::{BuildPython, major_minor};
 pub mod build_machine;
 pub mod buildenv;
 pub mod cmake;
+pub mod config_tools;
 pub mod host_paths;
 pub mod meson;
 pub mod shim_log;
@@ -400,6 +401,7 @@ impl CrossEnv {
             let script = shims::wrapper_script(&pyx, &self.dir, tool);
             write_if_changed_mode(&bin.join(tool), &script, 0o755)?;
         }
+        config_tools::write_wrappers(&bin, &pyx, &self.dir, &self.config_programs())?;
         write_if_changed(
             &self.meson_cross_file(),
             &meson::render(profile, &bin, &self.pkg_config_libdir()),
@@ -413,6 +415,33 @@ impl CrossEnv {
             &serde_json::to_string_pretty(&self.record)?,
         )?;
         Ok(())
+    }
+
+    /// The `*-config` programs the env's `bin` stands in for: the sysroot's and the build
+    /// machine's PATH's, less those the build env provides.
+    fn config_programs(&self) -> BTreeSet<String> {
+        let bin = self.bin();
+        let build_bin = self.default_build_bin();
+        let path = std::env::var_os(env_vars::PATH).unwrap_or_default();
+        let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+            .filter(|d| *d != bin && Some(d) != build_bin.as_ref())
+            .collect();
+        let skip: BTreeSet<String> = build_bin
+            .and_then(|b| fs_err::read_dir(b).ok())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let profile = self.profile();
+        config_tools::wrapper_names(
+            &profile.sysroot,
+            &target_multiarch(&profile.sysroot, &profile.python.multiarch),
+            &dirs,
+            &skip,
+        )
     }
 
     fn shim_config(&self) -> ShimConfig {
@@ -464,6 +493,7 @@ impl CrossEnv {
                 .clone()
                 .unwrap_or_else(|| "x86_64-linux-gnu".to_string()),
             target_multiarch: target_multiarch(&profile.sysroot, &profile.python.multiarch),
+            python_version: major_minor(&profile.python.version).to_string(),
             pkg_config_libdir: self.pkg_config_libdir(),
             log: self.shim_log(),
         }

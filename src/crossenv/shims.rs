@@ -50,6 +50,9 @@ pub struct ShimConfig {
     pub host_multiarch: String,
     #[serde(default)]
     pub target_multiarch: String,
+    /// The target Python's `major.minor`: `python3-config` is the sysroot's `python3.X-config`.
+    #[serde(default)]
+    pub python_version: String,
     pub pkg_config_libdir: String,
     /// JSON-lines log of every shim call.
     pub log: PathBuf,
@@ -115,7 +118,7 @@ pub fn wrapper_script(pyx: &Path, env: &Path, tool: &str) -> String {
     )
 }
 
-fn sh_quote(s: &str) -> String {
+pub fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
@@ -513,6 +516,7 @@ mod tests {
             refused_dirs: vec!["/py/include".into(), "/py/lib".into()],
             host_multiarch: "x86_64-linux-gnu".into(),
             target_multiarch: "arm-linux-gnueabihf".into(),
+            python_version: "3.11".into(),
             pkg_config_libdir: String::new(),
             log: "/dev/null".into(),
         }

@@ -179,12 +179,22 @@ pub enum MissingFile {
     Library(String),
     /// A pkg-config module: `libxml-2.0`.
     PkgConfig(String),
+    /// A program in `usr/bin`: `xml2-config`.
+    Program(String),
 }
 
 impl MissingFile {
-    /// The name stem a `-dev` package is searched by: `ffi.h` → `ffi`, `libxml/parser.h` → `xml`.
+    /// The name stem a `-dev` package is searched by: `ffi.h` → `ffi`, `libxml/parser.h` → `xml`,
+    /// `xml2-config` → `xml2`.
     pub fn stem(&self) -> String {
-        let (MissingFile::Header(f) | MissingFile::Library(f) | MissingFile::PkgConfig(f)) = self;
+        let f = match self {
+            MissingFile::Header(f) | MissingFile::Library(f) | MissingFile::PkgConfig(f) => f,
+            // `xml2-config` → `xml2`, `pg_config` → `pg`.
+            MissingFile::Program(p) => p
+                .strip_suffix("-config")
+                .or_else(|| p.strip_suffix("_config"))
+                .unwrap_or(p),
+        };
         let stem = f.split('/').next().unwrap_or(f);
         let stem = stem
             .trim_end_matches(".hpp")
@@ -219,6 +229,7 @@ impl MissingFile {
                 path.ends_with(&format!("/lib{l}.so")) || path.ends_with(&format!("/lib{l}.a"))
             }
             MissingFile::PkgConfig(m) => path.ends_with(&format!("/pkgconfig/{m}.pc")),
+            MissingFile::Program(p) => path.ends_with(&format!("/bin/{p}")),
         }
     }
 }
@@ -238,7 +249,13 @@ pub fn dev_package_for(target: &Target, missing: &MissingFile) -> Option<String>
 /// [`dev_package_for`] with one name stem.
 fn dev_package_by_stem(apt: &PrivateApt, missing: &MissingFile, stem: &str) -> Option<String> {
     let stem = regex::escape(stem);
-    let pattern = format!("^(lib)?{stem}[0-9.]*[a-z0-9.]*-dev$");
+    // A program's package may carry a flavour (`libcurl4-openssl-dev` ships `curl-config`).
+    let flavour = if matches!(missing, MissingFile::Program(_)) {
+        "[a-z0-9.+-]*"
+    } else {
+        "[a-z0-9.]*"
+    };
+    let pattern = format!("^(lib)?{stem}[0-9.]*{flavour}-dev$");
     let out = apt
         .apt("apt-cache")
         .args(["search", "--names-only", &pattern])
@@ -562,6 +579,20 @@ pub fn relativize_symlinks(root: &Path) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn programs_are_found_by_their_stem_and_path() {
+        let program = |n: &str| MissingFile::Program(n.to_string());
+        assert_eq!(program("xml2-config").stem(), "xml2");
+        assert_eq!(program("libpng-config").stem(), "png");
+        assert_eq!(program("pg_config").stem(), "pg");
+        assert_eq!(program("python3.11-config").stem(), "python3.11");
+        assert!(program("xml2-config").is("./usr/bin/xml2-config"));
+        assert!(
+            !program("python3.11-config").is("./usr/bin/arm-linux-gnueabihf-python3.11-config")
+        );
+        assert!(!program("xml2-config").is("./usr/share/man/man1/xml2-config.1.gz"));
+    }
 
     #[test]
     fn absolute_symlinks_become_relative() {

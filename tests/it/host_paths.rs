@@ -1,6 +1,6 @@
-//! Host paths that packages hard-code: the shims map them into the sysroot, the fixtures build
-//! with the real cross compiler, and their compiled code runs under QEMU. A mapped directory the
-//! sysroot lacks fails with the `-dev` package to add.
+//! Host paths that packages hard-code, and `*-config` programs: the shims map them into the
+//! sysroot, the fixtures build with the real cross compiler, and their compiled code runs under
+//! QEMU. A mapped directory the sysroot lacks fails with the `-dev` package to add.
 
 use std::path::Path;
 
@@ -139,5 +139,39 @@ fn a_mapped_dir_the_sysroot_lacks_fails_with_the_dev_package() {
     assert_eq!(
         wheelhouse(&ctx),
         ["pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl"]
+    );
+}
+
+#[test]
+fn xml2_config_comes_from_the_sysroot_and_the_extension_parses_under_qemu() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let sysroot = sysroot_with_libxml2(&ctx);
+    let (ok, stderr, log) = build(&ctx, &[&package("xml2_config")]);
+    assert!(ok, "{stderr}");
+    assert!(
+        log.contains(&format!(
+            "xml2-config --cflags: -I{sysroot}/usr/include/libxml2"
+        )),
+        "setup.py printed the sysroot's flags: {log}"
+    );
+    assert!(log.contains("xml2-config --libs: -lxml2"), "{log}");
+    let out = run_on_target(
+        &ctx,
+        &wheels(&ctx),
+        "import platform, pyx_xml2_config as m\n\
+         assert m.count_children('<r><a/><b>text</b><c><d/></c><!-- no --></r>') == 3\n\
+         assert m.count_children('<empty/>') == 0\n\
+         try:\n    m.count_children('<broken>')\nexcept ValueError:\n    pass\n\
+         else:\n    raise AssertionError('parsed a broken document')\n\
+         print(platform.machine(), m.runtime_version())",
+    );
+    let mut words = out.split_whitespace();
+    assert_eq!(words.next(), Some("armv7l"), "{out}");
+    assert!(
+        words
+            .next()
+            .is_some_and(|v| v.starts_with('2') && v.chars().all(|c| c.is_ascii_digit())),
+        "libxml2's runtime version: {out}"
     );
 }
