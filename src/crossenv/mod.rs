@@ -401,10 +401,16 @@ impl CrossEnv {
             let script = shims::wrapper_script(&pyx, &self.dir, tool);
             write_if_changed_mode(&bin.join(tool), &script, 0o755)?;
         }
-        config_tools::write_wrappers(&bin, &pyx, &self.dir, &self.config_programs())?;
+        let config_programs = self.config_programs();
+        config_tools::write_wrappers(&bin, &pyx, &self.dir, &config_programs)?;
+        let sysroot_configs: Vec<&str> = config_programs
+            .iter()
+            .filter(|n| config_tools::find_in_sysroot(&shim_config, n).is_some())
+            .map(String::as_str)
+            .collect();
         write_if_changed(
             &self.meson_cross_file(),
-            &meson::render(profile, &bin, &self.pkg_config_libdir()),
+            &meson::render(profile, &bin, &self.pkg_config_libdir(), &sysroot_configs),
         )?;
         write_if_changed(
             &self.cmake_toolchain_file(),

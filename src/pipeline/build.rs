@@ -16,6 +16,7 @@ use super::{Landed, PackageReport, Provenance, Stage};
 use crate::audit::{FindingKind, audit_wheel, derive_platform_tags};
 use crate::crossenv::buildenv::InstalledDist;
 use crate::crossenv::busy_seconds;
+use crate::crossenv::shim_log;
 use crate::pep517::diagnose::{self, diagnose};
 use crate::pep517::{BuildError, BuildRequest, Built, Frontend};
 use crate::platform::tags::PlatformTag;
@@ -182,7 +183,11 @@ impl Pipeline<'_> {
         fs_err::create_dir_all(&staging).map_err(cache_io("cannot create the staging dir"))?;
         let calls = self.host.compiler_calls(package);
         let ran_compiler = calls.len() > calls_before;
-        report.compiler_seconds = Some(busy_seconds(calls.get(calls_before..).unwrap_or_default()));
+        let this_build = calls.get(calls_before..).unwrap_or_default();
+        report.compiler_seconds = Some(busy_seconds(this_build));
+        for mapping in shim_log::mappings(this_build) {
+            tracing::info!("{package}: {}", shim_log::describe_mapping(&mapping));
+        }
         let finished = self
             .finish(&built.wheel, compiled, ran_compiler, &staging)
             .map_err(|mut f| {
