@@ -12,7 +12,7 @@ cargo build --release --locked
 pyx=$PWD/target/release/pyx
 targets=("$@")
 ((${#targets[@]})) || targets=(armv7l aarch64)
-libs=libjpeg-dev,zlib1g-dev,libfreetype-dev,libpng-dev,libffi-dev,libxml2-dev,libxslt1-dev
+libs=libjpeg-dev,zlib1g-dev,libfreetype-dev,libpng-dev,libxcb1-dev,libffi-dev,libxml2-dev,libxslt1-dev
 
 for target in "${targets[@]}"; do
   out=$PWD/wh-scientific-$target
