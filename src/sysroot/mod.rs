@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::cache::cache_dir;
 use crate::platform::Target;
 
+pub mod apt;
 pub mod debian;
 
 pub use debian::{DebianSysroot, SysrootInfo};
