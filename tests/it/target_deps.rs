@@ -132,22 +132,6 @@ fn numpy_c_api_for_i686_builds_the_targets_numpy() {
     );
 }
 
-/// A sdist of a fixture package in `dir`, named `file`.
-fn sdist(ctx: &TestContext, fixture_name: &str, file: &str) -> PathBuf {
-    let dir = ctx.path().join("dist");
-    std::fs::create_dir_all(&dir).unwrap();
-    let status = std::process::Command::new("tar")
-        .arg("-czf")
-        .arg(dir.join(file))
-        .arg("-C")
-        .arg(fixture("packages"))
-        .arg(fixture_name)
-        .status()
-        .expect("run tar");
-    assert!(status.success());
-    dir
-}
-
 /// A build requirement whose header is not under `include/` (as cffi's are) is not provided up
 /// front; the shims refuse the compile that reads the build machine's copy, and pyx builds again
 /// with the target's.
@@ -155,7 +139,8 @@ fn sdist(ctx: &TestContext, fixture_name: &str, file: &str) -> PathBuf {
 fn a_refused_build_machine_header_is_replaced_by_the_targets() {
     require_tools!("arm-linux-gnueabihf-gcc", "qemu-arm", "tar");
     let ctx = TestContext::new();
-    let dist = sdist(&ctx, "capi_provider", "pyx_capi_provider-1.0.tar.gz");
+    let sdist = crate::wheel::sdist(&ctx, "capi_provider", "pyx_capi_provider-1.0.tar.gz", "dist");
+    let dist = sdist.parent().unwrap();
     let (ok, stderr) = wheel(
         &ctx,
         "armv7l",
