@@ -502,6 +502,7 @@ impl CrossEnv {
             python_version: major_minor(&profile.python.version).to_string(),
             pkg_config_libdir: self.pkg_config_libdir(),
             log: self.shim_log(),
+            env_dir: self.dir.clone(),
         }
     }
 }
