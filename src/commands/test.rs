@@ -42,10 +42,20 @@ pub fn run(args: TestArgs, _global: &GlobalArgs) -> Result<ExitStatus> {
     }
     let mut runner = vec![];
     if let Some(qemu) = &qemu {
+        // `-0`: the target's `sys.executable` is this wrapper, which the build machine can exec,
+        // so subprocesses that start Python again (test suites do) run under QEMU too; the
+        // prefix then comes from PYTHONHOME, not from where the executable seems to be.
+        let home = profile
+            .sysroot
+            .join(profile.python.prefix.trim_start_matches('/'));
+        runner.push("env".into());
+        runner.push(format!("PYTHONHOME={}", home.display()));
         runner.push(qemu.display().to_string());
         runner.extend(target.qemu_args.iter().map(|a| a.to_string()));
         runner.push("-L".into());
         runner.push(profile.sysroot.display().to_string());
+        runner.push("-0".into());
+        runner.push(prefix.bin().join("python").display().to_string());
     }
     runner.push(profile.python.executable.display().to_string());
     prefix.write_python_wrappers(&runner, &profile.python.version)?;

@@ -88,3 +88,26 @@ fn keep_leaves_the_scratch_prefix() {
     assert!(stderr.contains(&format!("kept the scratch prefix `{}`", prefix.display())));
     std::fs::remove_dir_all(prefix).unwrap();
 }
+
+/// numpy's `test_sdot_bug_8577` starts `sys.executable` in a subprocess: that was the target's ARM
+/// binary, which the build machine cannot exec (`Exec format error` without binfmt_misc).
+#[test]
+fn subprocesses_of_sys_executable_run_on_the_target_too() {
+    require_tools!("qemu-arm");
+    let ctx = TestContext::new();
+    let wheel = pure_wheel(ctx.path());
+    let code = "import subprocess, sys\n\
+                out = subprocess.check_output([sys.executable, '-c', \
+                'import platform, pyx_pure_fixture; print(platform.machine(), pyx_pure_fixture.VALUE)'])\n\
+                print(out.decode().strip())";
+    let out = ctx
+        .pyx()
+        .args(["test", "--target", "armv7l"])
+        .arg(&wheel)
+        .args(["--", "python", "-c", code])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout, "armv7l 42\n");
+}
