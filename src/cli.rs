@@ -302,8 +302,8 @@ pub struct RunArgs {
 pub struct TestArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Wheels to install into the scratch prefix.
-    #[arg(required = true, value_name = "WHEEL")]
+    /// Wheels to install into the scratch prefix, or directories of wheels (a wheelhouse).
+    #[arg(required = true, value_name = "WHEEL|DIR")]
     pub wheels: Vec<PathBuf>,
     /// Command to run (default: import every top-level module of every wheel); `python` is the
     /// target's Python under QEMU.
@@ -312,6 +312,9 @@ pub struct TestArgs {
     /// Keep the scratch prefix and print its path.
     #[arg(long)]
     pub keep: bool,
+    /// Install and run wheels that fail the audit (the checks of `pyx verify --target`).
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 #[derive(Debug, Args)]

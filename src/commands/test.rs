@@ -1,5 +1,6 @@
-//! `pyx test --target T WHEEL... [-- CMD...]`: install wheels by unpacking them (PEP 427, no pip)
-//! into a scratch prefix and run CMD with the target's own Python under QEMU (stage 8).
+//! `pyx test --target T WHEEL|DIR... [-- CMD...]`: audit the wheels against the target (the checks
+//! of `pyx verify --target`), install them by unpacking (PEP 427, no pip) into a scratch prefix and
+//! run CMD with the target's own Python under QEMU (stage 8).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -8,18 +9,24 @@ use std::process::Command;
 use anyhow::{Context, Result, anyhow};
 
 use crate::ExitStatus;
+use crate::audit;
 use crate::cli::{GlobalArgs, TestArgs};
 use crate::commands::run::exit_status;
+use crate::commands::verify::render_finding;
 use crate::files::write_if_changed_mode;
-use crate::platform::TargetProfile;
-use crate::printer::with_hint;
+use crate::platform::{Target, TargetProfile};
+use crate::printer::{Diagnostic, ResultExt, with_hint};
 use crate::python::BuildPython;
 use crate::wheel::reader::WheelArchive;
 
 pub fn run(args: TestArgs, _global: &GlobalArgs) -> Result<ExitStatus> {
+    let wheels = collect_wheels(&args.wheels)?;
     let build = BuildPython::find()?;
     let profile = TargetProfile::resolve(&args.target.request(), &build)?;
     let target = profile.target();
+    if !args.no_verify && !audit_for(&wheels, target)? {
+        return Ok(ExitStatus::Findings);
+    }
     let qemu = match (&profile.toolchain.qemu, target.qemu) {
         (Some(q), _) => Some(q.clone()),
         (None, None) => None,
@@ -33,7 +40,7 @@ pub fn run(args: TestArgs, _global: &GlobalArgs) -> Result<ExitStatus> {
     let scratch = tempfile::Builder::new().prefix("pyx-test-").tempdir()?;
     let prefix = Prefix::new(scratch.path());
     let mut modules = BTreeSet::new();
-    for wheel in &args.wheels {
+    for wheel in &wheels {
         modules.extend(
             prefix
                 .install(wheel)
@@ -79,6 +86,62 @@ pub fn run(args: TestArgs, _global: &GlobalArgs) -> Result<ExitStatus> {
         eprintln!("kept the scratch prefix `{}`", kept.display());
     }
     Ok(exit_status(status))
+}
+
+/// Wheel files as given, and the `.whl` files directly inside directories (sorted).
+fn collect_wheels(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut wheels = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = fs_err::read_dir(path)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "whl") && p.is_file())
+                .collect();
+            if found.is_empty() {
+                return Err(anyhow!("`{}` contains no `.whl` files", path.display()))
+                    .hint("give wheel files, or a directory that holds them (a wheelhouse)");
+            }
+            found.sort();
+            wheels.extend(found);
+        } else if path.is_file() {
+            wheels.push(path.clone());
+        } else {
+            return Err(anyhow!("`{}` does not exist", path.display()))
+                .hint("give wheel files, or a directory that holds them (a wheelhouse)");
+        }
+    }
+    Ok(wheels)
+}
+
+/// The checks of `pyx verify --target` on every wheel about to be installed: prints each finding
+/// and returns false when any wheel would not work on the target.
+fn audit_for(wheels: &[PathBuf], target: &'static Target) -> Result<bool> {
+    let mut out = String::new();
+    let mut refused = 0;
+    for wheel in wheels {
+        let report = audit::audit_wheel(wheel, Some(target))
+            .with_context(|| format!("cannot verify `{}`", wheel.display()))?;
+        if !report.is_sound() {
+            refused += 1;
+            for finding in &report.findings {
+                render_finding(&mut out, finding);
+            }
+        }
+    }
+    if refused == 0 {
+        return Ok(true);
+    }
+    let d = Diagnostic::error(format!(
+        "not testing {refused} wheel{} that would not work on `{target}` (of {} given)",
+        if refused == 1 { "" } else { "s" },
+        wheels.len()
+    ))
+    .hint(format!(
+        "these are the findings of `pyx verify --target {target}`; rebuild for the target \
+         (`pyx wheel --target {target}`), or pass `--no-verify` to install and run anyway"
+    ));
+    eprint!("{out}{}", d.render());
+    Ok(false)
 }
 
 /// A scratch target prefix: `site/` on PYTHONPATH, `bin/` with the `python` wrapper first on PATH.
