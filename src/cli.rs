@@ -303,7 +303,7 @@ pub struct TestArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Wheels to install into the scratch prefix, or directories of wheels (a wheelhouse).
-    #[arg(required = true, value_name = "WHEEL|DIR")]
+    #[arg(value_name = "WHEEL|DIR")]
     pub wheels: Vec<PathBuf>,
     /// Command to run (default: import every top-level module of every wheel); `python` is the
     /// target's Python under QEMU.
@@ -315,6 +315,23 @@ pub struct TestArgs {
     /// Install and run wheels that fail the audit (the checks of `pyx verify --target`).
     #[arg(long)]
     pub no_verify: bool,
+    /// Install with the target's own pip under QEMU, as a device would (the sysroot gets the
+    /// target's `python3-pip` when it lacks pip): from the given wheelhouse only, or --index-url.
+    #[arg(long)]
+    pub pip: bool,
+    /// With --pip: install what this requirements file names (repeatable), e.g. the one the
+    /// wheelhouse was built from.
+    #[arg(
+        short = 'r',
+        long = "requirement",
+        value_name = "FILE",
+        requires = "pip"
+    )]
+    pub requirement_files: Vec<PathBuf>,
+    /// With --pip: install from this package index (e.g. a `pyx index` a web server serves)
+    /// instead of the given directories.
+    #[arg(long, value_name = "URL", requires = "pip")]
+    pub index_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
