@@ -54,6 +54,8 @@ pub enum Command {
     Run(RunArgs),
     /// Install wheels into a scratch prefix and run a command with the target's Python under QEMU.
     Test(TestArgs),
+    /// Write a static package index (PEP 503/691) for a wheelhouse, for devices to install from.
+    Index(IndexArgs),
     /// The compiler/tool shims of a cross env (called through the env's wrappers, not by hand).
     #[command(hide = true)]
     Shim(ShimArgs),
@@ -332,6 +334,13 @@ pub struct TestArgs {
     /// instead of the given directories.
     #[arg(long, value_name = "URL", requires = "pip")]
     pub index_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// The wheelhouse: its `.whl` files are indexed into DIR/simple/.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! index (PEP 503 and PEP 691) devices install from (`pyx index`). See docs/deploy.md.
 
 pub mod emulator;
+pub mod index;
 pub mod pip;
 pub mod refusal;
 pub mod requirements;
