@@ -11,6 +11,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod crossenv;
+pub mod deploy;
 pub mod digest;
 pub mod env_vars;
 pub mod files;

@@ -6,6 +6,7 @@ use crate::ExitStatus;
 use crate::cli::{Cli, Command};
 
 pub mod env;
+pub mod index;
 pub mod inspect;
 pub mod progress;
 pub mod retag;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Env(cmd) => env::run(cmd, global),
         Command::Run(args) => run::run(args, global),
         Command::Test(args) => test::run(args, global),
+        Command::Index(args) => index::run(args),
         Command::Shim(args) => shim::run(args),
     }
 }
