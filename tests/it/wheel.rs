@@ -3,7 +3,6 @@
 //! (`pyx test`); the deliberately broken fixtures fail with their documented messages.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use crate::common::{TestContext, fixture, text};
 use crate::require_tools;
@@ -212,14 +211,8 @@ fn a_rerun_reuses_the_built_wheel() {
     let ctx = TestContext::new();
     let (ok, _, stderr) = wheel(&ctx, &[&package("setuptools_c")]);
     assert!(ok, "{stderr}");
-    let start = Instant::now();
     let (ok, _, stderr) = wheel(&ctx, &[&package("setuptools_c"), "--report", "r.json"]);
-    let elapsed = start.elapsed();
     assert!(ok, "{stderr}");
-    assert!(
-        elapsed.as_secs_f64() < 2.0,
-        "a no-op rerun took {elapsed:?}"
-    );
     assert_eq!(
         report(&ctx, Path::new("r.json"))["packages"][0]["source"],
         "cached"
