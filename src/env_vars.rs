@@ -37,3 +37,14 @@ pub const PYX_TEST_PREFIX: &str = "PYX_TEST_PREFIX";
 /// pip's configuration file; `pyx test --pip` sets it to `/dev/null` (and removes every other
 /// `PIP_*` variable) so the target's pip sees the wheelhouse and nothing of this machine's setup.
 pub const PIP_CONFIG_FILE: &str = "PIP_CONFIG_FILE";
+/// The compiler cache in front of the cross compiler: `ccache`, `sccache`, `none`, a path to one
+/// of them, or `auto` (unset: ccache when installed). `pyx wheel --compiler-cache` reads it; pyx
+/// sets it to the absolute program for the shims of every build.
+pub const PYX_COMPILER_CACHE: &str = "PYX_COMPILER_CACHE";
+/// The launcher compile jobs go through: `distcc`, `none`, a path to distcc, or `auto` (unset:
+/// distcc when `DISTCC_HOSTS` is set). `pyx wheel --compiler-launcher` reads it.
+pub const PYX_COMPILER_LAUNCHER: &str = "PYX_COMPILER_LAUNCHER";
+/// Set by pyx for one build: its scratch directory. Compiles map it out of debug info and
+/// `__FILE__` (`-ffile-prefix-map=DIR=.`), and ccache makes paths under it relative, so a rebuild
+/// in another scratch directory is a cache hit.
+pub const PYX_BUILD_ROOT: &str = "PYX_BUILD_ROOT";

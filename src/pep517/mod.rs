@@ -38,6 +38,10 @@ pub trait BuildHost: Sync {
     /// The compiler calls the shims have logged for `package` so far (compared before and after
     /// a build).
     fn compiler_calls(&self, package: &str) -> Vec<crate::crossenv::ShimCall>;
+    /// The shim log, read while a build runs to show its progress.
+    fn shim_log(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// `[build-system]` of a source tree (PEP 518, PEP 517).
@@ -182,6 +186,8 @@ pub struct BuildRequest<'a> {
     pub config: ConfigSettings,
     /// Parallel jobs this package's own build may use.
     pub jobs: usize,
+    /// More environment for every hook (the compiler launchers, the build's scratch dir).
+    pub env: Vec<(String, String)>,
 }
 
 /// What a successful build produced.
@@ -279,6 +285,7 @@ impl<'a> Frontend<'a> {
                 req.jobs.to_string(),
             ),
         ];
+        env.extend(req.env.iter().cloned());
         if build_system.is_meson() {
             if let Some(cross) = host.meson_cross_file() {
                 config

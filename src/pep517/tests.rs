@@ -76,6 +76,7 @@ fn request<'a>(
         log,
         config,
         jobs: 2,
+        env: Vec::new(),
     }
 }
 

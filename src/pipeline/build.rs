@@ -16,6 +16,7 @@ use super::{Landed, PackageReport, Provenance, Stage};
 use crate::audit::{FindingKind, audit_wheel, derive_platform_tags};
 use crate::crossenv::buildenv::InstalledDist;
 use crate::crossenv::busy_seconds;
+use crate::crossenv::launcher::CacheCounts;
 use crate::crossenv::shim_log;
 use crate::pep517::diagnose::{self, diagnose};
 use crate::pep517::{BuildError, BuildRequest, Built, Frontend};
@@ -153,10 +154,13 @@ impl Pipeline<'_> {
             log: &log,
             config,
             jobs,
+            env: self.build_environ(scratch.path()),
         };
         let target = self.profile.target();
         let built = self
-            .run_backend(&request, report, chain)
+            .watching(label, package, &log, || {
+                self.run_backend(&request, report, chain)
+            })
             .map_err(|e| match e {
                 Backend::Build(error) => {
                     let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -185,6 +189,11 @@ impl Pipeline<'_> {
         let ran_compiler = calls.len() > calls_before;
         let this_build = calls.get(calls_before..).unwrap_or_default();
         report.compiler_seconds = Some(busy_seconds(this_build));
+        report.compiler_cache = self
+            .settings
+            .launch
+            .counts_per_call()
+            .then(|| CacheCounts::of(this_build));
         for mapping in shim_log::mappings(this_build) {
             tracing::info!("{package}: {}", shim_log::describe_mapping(&mapping));
         }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::requirements::{IndexOptions, Requirements};
 
 mod build;
+pub mod compiling;
 pub mod failure;
 pub mod fetch;
 pub mod host;
@@ -21,6 +22,7 @@ pub mod target_deps;
 pub mod wheel_cache;
 
 use crate::resolve::{self, Job, Resolver};
+pub use compiling::BuildProgress;
 pub use failure::Failure;
 use fetch::{Fetch, Fetched};
 pub use package::Pipeline;
@@ -38,6 +40,8 @@ pub struct Settings {
     pub allow_pure_fallback: bool,
     pub config: crate::pep517::ConfigArgs,
     pub index: IndexOptions,
+    /// The compiler cache and distcc in front of the cross compiler.
+    pub launch: crate::crossenv::launcher::Launch,
 }
 
 /// Where a wheel in the wheelhouse came from.
@@ -73,6 +77,9 @@ pub struct PackageReport {
     /// Of `seconds`, the wall-clock time inside the cross compiler (from the shim log).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compiler_seconds: Option<f64>,
+    /// Its compile calls and what the compiler cache (ccache) made of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compiler_cache: Option<crate::crossenv::launcher::CacheCounts>,
     pub wheel: Option<PathBuf>,
     pub tags: Vec<crate::platform::tags::PlatformTag>,
     /// `passed`, `pure` (no binaries to check) or `failed`.
@@ -108,6 +115,7 @@ impl PackageReport {
             backend: None,
             seconds: 0.0,
             compiler_seconds: None,
+            compiler_cache: None,
             wheel: None,
             tags: Vec::new(),
             audit: None,
@@ -148,6 +156,8 @@ impl Stage {
 /// Receives progress; the CLI layer draws bars or prints lines.
 pub trait Reporter: Sync {
     fn stage(&self, package: &str, stage: Stage);
+    /// A running build got further (compiles so far, cache hits, the backend's `[n/N]`).
+    fn progress(&self, _package: &str, _progress: &BuildProgress) {}
     fn finished(&self, report: &PackageReport);
 }
 

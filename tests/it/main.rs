@@ -2,6 +2,7 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod compiler_cache;
 mod deploy;
 mod env;
 mod fallback;
