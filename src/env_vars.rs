@@ -48,3 +48,6 @@ pub const PYX_COMPILER_LAUNCHER: &str = "PYX_COMPILER_LAUNCHER";
 /// `__FILE__` (`-ffile-prefix-map=DIR=.`), and ccache makes paths under it relative, so a rebuild
 /// in another scratch directory is a cache hit.
 pub const PYX_BUILD_ROOT: &str = "PYX_BUILD_ROOT";
+/// What fills build envs: `uv`, `pip`, a path to uv, or `auto` (unset: uv when it is on PATH and
+/// no pip configuration file is in force, else the build Python's pip).
+pub const PYX_INSTALLER: &str = "PYX_INSTALLER";

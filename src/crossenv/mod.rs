@@ -24,6 +24,7 @@ pub mod buildenv;
 pub mod cmake;
 pub mod config_tools;
 pub mod host_paths;
+pub mod installer;
 pub mod launcher;
 pub mod meson;
 pub mod shim_log;

@@ -8,6 +8,7 @@ mod env;
 mod fallback;
 mod host_paths;
 mod inspect;
+mod installers;
 mod requirements;
 mod retag;
 mod shim;
