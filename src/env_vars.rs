@@ -13,6 +13,15 @@ pub const PYX_SHIM_ALLOW: &str = "PYX_SHIM_ALLOW";
 pub const PYX_BUILD_PYTHON: &str = "PYX_BUILD_PYTHON";
 
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+/// Where pip's user configuration lives (default `~/.config`) and its site-wide directories
+/// (default `/etc/xdg`); read to give uv what pip's configuration says.
+pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+pub const XDG_CONFIG_DIRS: &str = "XDG_CONFIG_DIRS";
+/// Set for uv from pip's `cert`, `client-cert` and `proxy` settings when they are not set already.
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+pub const SSL_CLIENT_CERT: &str = "SSL_CLIENT_CERT";
+pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
+pub const HTTP_PROXY: &str = "HTTP_PROXY";
 pub const HOME: &str = "HOME";
 pub const PATH: &str = "PATH";
 /// `tracing` filter for pyx's own log lines (overrides -v/-q), e.g. `PYX_LOG=pyx=debug`.
@@ -49,5 +58,5 @@ pub const PYX_COMPILER_LAUNCHER: &str = "PYX_COMPILER_LAUNCHER";
 /// in another scratch directory is a cache hit.
 pub const PYX_BUILD_ROOT: &str = "PYX_BUILD_ROOT";
 /// What fills build envs: `uv`, `pip`, a path to uv, or `auto` (unset: uv when it is on PATH and
-/// no pip configuration file is in force, else the build Python's pip).
+/// pip's configuration sets nothing but indexes, certificates and proxy, else the build Python's pip).
 pub const PYX_INSTALLER: &str = "PYX_INSTALLER";

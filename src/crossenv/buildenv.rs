@@ -368,7 +368,7 @@ fn populate(
         requirements.join(" "),
         installer.name()
     );
-    if matches!(installer, Installer::Uv(_)) {
+    if matches!(installer, Installer::Uv { .. }) {
         let mut uv = installer.command(&build.executable, &python, requirements, pip_args);
         match run(&mut uv) {
             Ok(()) => return Ok(()),

@@ -1,45 +1,63 @@
 //! What fills a build env: uv when it is installed (`uv pip install --python ENV/bin/python`,
 //! measured 4-10x faster than pip on the same requirement sets, `bench/installers`), else the build
 //! Python's own pip (`python -m pip --python ENV/bin/python install`). `PYX_INSTALLER` picks one.
+//! uv is given what pip's configuration says about indexes ([`PipConfig`]); a configuration that
+//! sets more than that goes to pip.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::pip_config::PipConfig;
 use crate::env_vars;
 
 /// The program that installs build requirements into a build env.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Installer {
-    Uv(PathBuf),
+    /// uv, with the pip configuration it is to follow.
+    Uv {
+        program: PathBuf,
+        pip: Box<PipConfig>,
+    },
     Pip,
 }
 
 impl Installer {
-    /// `PYX_INSTALLER`: `uv`, `pip`, a path to uv, or `auto`/unset (uv when on PATH and no pip
-    /// configuration file is in force: uv does not read pip's `pip.conf`, so an index set there
-    /// would be missed).
+    /// `PYX_INSTALLER`: `uv`, `pip`, a path to uv, or `auto`/unset (uv when it is on PATH and
+    /// pip's configuration sets nothing uv cannot be told).
     pub fn choose() -> Installer {
         let wanted = std::env::var_os(env_vars::PYX_INSTALLER).unwrap_or_default();
+        let uv = |program: PathBuf| Installer::Uv {
+            program,
+            pip: Box::new(PipConfig::read()),
+        };
         match wanted.to_str().unwrap_or_default() {
             "pip" => Installer::Pip,
-            "uv" => which::which("uv").map_or(Installer::Pip, Installer::Uv),
-            path if path.starts_with('/') => Installer::Uv(path.into()),
-            _ if pip_config_in_force() => Installer::Pip,
-            _ => which::which("uv").map_or(Installer::Pip, Installer::Uv),
+            path if path.starts_with('/') => uv(path.into()),
+            "uv" => which::which("uv").map_or(Installer::Pip, uv),
+            _ => match which::which("uv").map(uv) {
+                Ok(Installer::Uv { pip, .. }) if !pip.untranslated.is_empty() => {
+                    tracing::info!(
+                        "pip's configuration sets `{}`, which pyx does not pass on to uv: \
+                         build envs are filled by pip (PYX_INSTALLER=uv uses uv anyway)",
+                        pip.untranslated.join("`, `")
+                    );
+                    Installer::Pip
+                }
+                found => found.unwrap_or(Installer::Pip),
+            },
         }
     }
 
     pub fn name(&self) -> &'static str {
         match self {
-            Installer::Uv(_) => "uv",
+            Installer::Uv { .. } => "uv",
             Installer::Pip => "pip",
         }
     }
 
     /// The command that installs `requirements` into the venv of `python`, with `index_args`
     /// (`--index-url`, `--extra-index-url`, `--find-links`, `--no-index`: the same for both).
-    /// `build_python` runs pip.
+    /// `build_python` runs pip; uv also gets pip's configured indexes, certificates and proxy.
     pub fn command(
         &self,
         build_python: &Path,
@@ -48,11 +66,12 @@ impl Installer {
         index_args: &[String],
     ) -> Command {
         let mut cmd = match self {
-            Installer::Uv(uv) => {
-                let mut cmd = Command::new(uv);
+            Installer::Uv { program, pip } => {
+                let mut cmd = Command::new(program);
                 cmd.args(["pip", "install", "--quiet", "--python"])
                     .arg(python)
-                    .args(pip_env_index_args(index_args));
+                    .args(pip.uv_args(index_args))
+                    .envs(pip.uv_env(|name| std::env::var_os(name).is_some()));
                 cmd
             }
             Installer::Pip => {
@@ -74,52 +93,6 @@ impl Installer {
     }
 }
 
-/// pip's index variables (`PIP_INDEX_URL`, `PIP_EXTRA_INDEX_URL`, `PIP_FIND_LINKS`,
-/// `PIP_NO_INDEX`) as uv flags, for those the run's own flags do not set: pip would read them, uv
-/// does not.
-fn pip_env_index_args(index_args: &[String]) -> Vec<OsString> {
-    let given = |flag: &str| index_args.iter().any(|a| a == flag);
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    let mut out: Vec<OsString> = Vec::new();
-    if !given("--index-url")
-        && let Some(url) = var("PIP_INDEX_URL")
-    {
-        out.extend(["--index-url".into(), url]);
-    }
-    for (name, flag) in [
-        ("PIP_EXTRA_INDEX_URL", "--extra-index-url"),
-        ("PIP_FIND_LINKS", "--find-links"),
-    ] {
-        if let Some(value) = var(name) {
-            for item in value.to_string_lossy().split_whitespace() {
-                out.extend([flag.into(), item.into()]);
-            }
-        }
-    }
-    if !given("--no-index")
-        && var("PIP_NO_INDEX").is_some_and(|v| !matches!(v.to_str(), Some("0" | "false" | "no")))
-    {
-        out.push("--no-index".into());
-    }
-    out
-}
-
-/// A pip configuration file pip would read (pip's "Configuration": `PIP_CONFIG_FILE`, the user's
-/// and the site-wide files); `PIP_CONFIG_FILE=/dev/null` turns them off.
-fn pip_config_in_force() -> bool {
-    if let Some(file) = std::env::var_os(env_vars::PIP_CONFIG_FILE) {
-        return Path::new(&file) != Path::new("/dev/null") && Path::new(&file).is_file();
-    }
-    let home = std::env::var_os(env_vars::HOME).map(PathBuf::from);
-    let config_home = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| home.as_ref().map(|h| h.join(".config")));
-    let mut files: Vec<PathBuf> = vec!["/etc/pip.conf".into(), "/etc/xdg/pip/pip.conf".into()];
-    files.extend(config_home.map(|c| c.join("pip/pip.conf")));
-    files.extend(home.map(|h| h.join(".pip/pip.conf")));
-    files.iter().any(|f| f.is_file())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,7 +109,11 @@ mod tests {
         let reqs = vec!["setuptools>=77".to_string()];
         let index = vec!["--find-links".to_string(), "/wheels".to_string()];
         let py = Path::new("/envs/x/bin/python");
-        let uv = Installer::Uv("/usr/bin/uv".into()).command(Path::new("/py"), py, &reqs, &index);
+        let uv = Installer::Uv {
+            program: "/usr/bin/uv".into(),
+            pip: Box::default(),
+        };
+        let uv = uv.command(Path::new("/py"), py, &reqs, &index);
         let uv = argv(&uv);
         assert_eq!(
             uv[..5],

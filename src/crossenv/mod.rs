@@ -27,6 +27,7 @@ pub mod host_paths;
 pub mod installer;
 pub mod launcher;
 pub mod meson;
+pub mod pip_config;
 pub mod shim_log;
 pub mod shims;
 pub mod sysconfig;

@@ -49,3 +49,77 @@ fn build_envs_are_filled_by_uv_or_pip() {
         "{stderr}"
     );
 }
+
+/// uv reads no `pip.conf`: pyx passes its index settings on. With `no-index` in the file given by
+/// `PIP_CONFIG_FILE` and only an empty find-links dir, uv finds no setuptools instead of
+/// taking it from PyPI, and pip, which reads the file itself, finds none either.
+#[test]
+fn uv_follows_the_index_settings_of_pip_conf() {
+    require_tools!(CROSS[0], "uv");
+    let ctx = TestContext::new();
+    let links = ctx.path().join("links");
+    std::fs::create_dir_all(&links).unwrap();
+    let conf = ctx.path().join("pip.conf");
+    std::fs::write(&conf, "[global]\nretries = 0\n[install]\nno-index = true\n").unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "-v",
+            "wheel",
+            "--target",
+            "armv7l",
+            "--no-cache",
+            "-w",
+            "wh",
+            "-f",
+        ])
+        .arg(&links)
+        .arg(package("setuptools_c"))
+        .env("PIP_CONFIG_FILE", &conf)
+        .env_remove("PYX_INSTALLER")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("with uv"), "{stderr}");
+    assert!(
+        stderr.contains("uv could not install") && stderr.contains("package locations"),
+        "uv was not told --no-index: {stderr}"
+    );
+}
+
+/// A pip configuration that sets what pyx cannot pass on to uv (`prefer-binary` here) has the
+/// build envs filled by pip, and says so.
+#[test]
+fn a_pip_conf_uv_cannot_follow_goes_to_pip() {
+    require_tools!(CROSS[0], "uv");
+    let ctx = TestContext::new();
+    let conf = ctx.path().join("pip.conf");
+    std::fs::write(&conf, "[install]\nprefer-binary = true\n").unwrap();
+    let links = ctx.path().join("links-prefer-binary");
+    std::fs::create_dir_all(&links).unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "-v",
+            "wheel",
+            "--target",
+            "armv7l",
+            "--no-cache",
+            "-w",
+            "wh",
+            "-f",
+        ])
+        .arg(&links)
+        .arg(package("setuptools_c"))
+        .env("PIP_CONFIG_FILE", &conf)
+        .env_remove("PYX_INSTALLER")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("sets `prefer-binary`") && stderr.contains("with pip"),
+        "{stderr}"
+    );
+}
