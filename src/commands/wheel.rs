@@ -542,6 +542,7 @@ mod tests {
                 tool: CacheTool::Ccache,
                 program: "/usr/bin/ccache".into(),
                 dir: None,
+                depend_mode: true,
             }),
             ..Launch::default()
         };

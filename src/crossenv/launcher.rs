@@ -154,6 +154,10 @@ pub struct CompilerCache {
     pub tool: CacheTool,
     pub program: PathBuf,
     pub dir: Option<PathBuf>,
+    /// ccache's depend mode is turned on for the builds (`CCACHE_DEPEND=1`) because the user
+    /// did not choose: a miss of a compile that writes its dependencies (`-MD`, as meson's and
+    /// CMake's do) then runs no separate preprocessor pass.
+    pub depend_mode: bool,
 }
 
 /// distcc in use: its program and the hosts it sends compile jobs to.
@@ -268,7 +272,13 @@ impl Launch {
         let cache = program.and_then(|program| {
             let tool = CacheTool::of_program(&program)?;
             let dir = (!cache_dir_configured(tool, host)).then(|| cache_root.join(tool.as_str()));
-            Some(CompilerCache { tool, program, dir })
+            let depend_mode = tool == CacheTool::Ccache && !depend_mode_configured(host);
+            Some(CompilerCache {
+                tool,
+                program,
+                dir,
+                depend_mode,
+            })
         });
         let distcc = match launcher {
             LauncherRequest::None => None,
@@ -343,13 +353,13 @@ impl Launch {
                     .map_or("none".into(), |d| d.program.display().to_string()),
             ),
         ];
-        if let Some(CompilerCache {
-            tool,
-            dir: Some(dir),
-            ..
-        }) = &self.cache
-        {
-            vars.push((tool.dir_var().to_string(), dir.display().to_string()));
+        if let Some(cache) = &self.cache {
+            if let Some(dir) = &cache.dir {
+                vars.push((cache.tool.dir_var().to_string(), dir.display().to_string()));
+            }
+            if cache.depend_mode {
+                vars.push(("CCACHE_DEPEND".to_string(), "1".to_string()));
+            }
         }
         vars
     }
@@ -538,34 +548,53 @@ fn cache_dir_configured(tool: CacheTool, host: &dyn LaunchHost) -> bool {
     if host.var(tool.dir_var()).is_some() {
         return true;
     }
-    let home = host.var(env_vars::HOME).map(PathBuf::from);
-    let config_home = host
-        .var("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| home.as_ref().map(|h| h.join(".config")));
     match tool {
         CacheTool::Ccache => {
-            let mut files: Vec<PathBuf> = host
-                .var("CCACHE_CONFIGPATH")
-                .map(PathBuf::from)
-                .into_iter()
-                .collect();
-            files.extend(config_home.map(|c| c.join("ccache/ccache.conf")));
-            files.push("/etc/ccache.conf".into());
-            let legacy = home.map(|h| h.join(".ccache"));
+            let legacy = host
+                .var(env_vars::HOME)
+                .map(|h| PathBuf::from(h).join(".ccache"));
             legacy.as_deref().is_some_and(|l| host.exists(l))
-                || files.iter().any(|f| {
-                    host.read(f).is_some_and(|text| {
-                        text.lines()
-                            .any(|l| l.trim_start().starts_with("cache_dir"))
-                    })
-                })
+                || ccache_config_sets(host, "cache_dir")
         }
         CacheTool::Sccache => {
             host.var("SCCACHE_CONF").is_some()
-                || config_home.is_some_and(|c| host.exists(&c.join("sccache/config")))
+                || config_home(host).is_some_and(|c| host.exists(&c.join("sccache/config")))
         }
     }
+}
+
+/// Whether ccache's depend mode is left to the user: `CCACHE_DEPEND`/`CCACHE_NODEPEND` or
+/// `depend_mode` in a configuration file. Otherwise pyx turns it on (see [`CompilerCache`]).
+fn depend_mode_configured(host: &dyn LaunchHost) -> bool {
+    host.var("CCACHE_DEPEND").is_some()
+        || host.var("CCACHE_NODEPEND").is_some()
+        || ccache_config_sets(host, "depend_mode")
+}
+
+/// Whether a ccache configuration file (`CCACHE_CONFIGPATH`, the user's, `/etc/ccache.conf`)
+/// sets `key`.
+fn ccache_config_sets(host: &dyn LaunchHost, key: &str) -> bool {
+    let mut files: Vec<PathBuf> = host
+        .var("CCACHE_CONFIGPATH")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    files.extend(config_home(host).map(|c| c.join("ccache/ccache.conf")));
+    files.push("/etc/ccache.conf".into());
+    files.iter().any(|f| {
+        host.read(f).is_some_and(|text| {
+            text.lines()
+                .filter_map(|l| l.split_once('='))
+                .any(|(k, _)| k.trim() == key)
+        })
+    })
+}
+
+/// `$XDG_CONFIG_HOME`, else `~/.config`.
+fn config_home(host: &dyn LaunchHost) -> Option<PathBuf> {
+    host.var(env_vars::XDG_CONFIG_HOME)
+        .map(PathBuf::from)
+        .or_else(|| host.var(env_vars::HOME).map(|h| PathBuf::from(h).join(".config")))
 }
 
 /// The host list distcc would use: `DISTCC_HOSTS`, else `$DISTCC_DIR/hosts` (`~/.distcc/hosts`),

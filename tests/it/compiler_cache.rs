@@ -93,6 +93,50 @@ fn a_rebuild_in_a_new_scratch_dir_is_served_by_ccache() {
     assert_eq!(out.trim(), "32");
 }
 
+/// `ccache --print-stats` of the cache in `dir`, by counter name.
+fn ccache_stats(dir: &Path) -> std::collections::BTreeMap<String, u64> {
+    let out = Command::new("ccache")
+        .arg("--print-stats")
+        .env("CCACHE_DIR", dir)
+        .output()
+        .expect("run ccache --print-stats");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (name, value) = l.split_once('\t')?;
+            Some((name.to_string(), value.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// meson writes each compile's dependencies (`-MD`): pyx turns on ccache's depend mode, so a
+/// miss runs no preprocessor pass of its own, and the rebuild in a new scratch (and meson build)
+/// directory still hits.
+#[test]
+fn a_meson_rebuild_hits_and_its_misses_run_no_preprocessor() {
+    require_tools!(CROSS[0], "ccache");
+    let ctx = TestContext::new();
+    let ccache_dir = ctx.path().join("ccache");
+    let envs = [("CCACHE_DIR", ccache_dir.as_path())];
+    let fixture = package("meson_c");
+    let name = "pyx-fixture-meson-c";
+    let (ok, stderr) = build(&ctx, "cold.json", &[&fixture], &envs);
+    assert!(ok, "{stderr}");
+    let cold = report(&ctx, Path::new("cold.json"));
+    assert_eq!(package_cache(&cold, name)["misses"], 1, "{cold}");
+    let stats = ccache_stats(&ccache_dir);
+    assert_eq!(stats.get("direct_cache_miss"), Some(&1), "{stats:?}");
+    assert_eq!(
+        stats.get("preprocessed_cache_miss").copied().unwrap_or(0),
+        0,
+        "depend mode: no preprocessor run on the miss: {stats:?}"
+    );
+    let (ok, stderr) = build(&ctx, "warm.json", &[&fixture], &envs);
+    assert!(ok, "{stderr}");
+    let warm = report(&ctx, Path::new("warm.json"));
+    assert_eq!(package_cache(&warm, name)["hits"], 1, "{warm}");
+}
+
 /// A PATH of links to everything on this one but ccache, sccache and distcc.
 fn path_without_launchers(ctx: &TestContext) -> PathBuf {
     let bin = ctx.path().join("bin");

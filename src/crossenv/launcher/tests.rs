@@ -53,6 +53,7 @@ fn ccache_is_the_default_when_installed_with_its_dir_under_pyx_cache() {
             tool: CacheTool::Ccache,
             program: "/usr/bin/ccache".into(),
             dir: Some("/cache/pyx/ccache".into()),
+            depend_mode: true,
         })
     );
     assert_eq!(launch.distcc, None, "no DISTCC_HOSTS, no distcc");
@@ -63,6 +64,7 @@ fn ccache_is_the_default_when_installed_with_its_dir_under_pyx_cache() {
             ("PYX_COMPILER_CACHE", "/usr/bin/ccache"),
             ("PYX_COMPILER_LAUNCHER", "none"),
             ("CCACHE_DIR", "/cache/pyx/ccache"),
+            ("CCACHE_DEPEND", "1"),
         ]
         .map(|(k, v)| (k.to_string(), v.to_string()))
     );
@@ -324,4 +326,32 @@ fn counts_cover_compile_calls_only() {
     );
     assert_eq!(counts.hit_rate(), Some(2.0 / 3.0));
     assert_eq!(CacheCounts::default().hit_rate(), None);
+}
+
+#[test]
+fn ccache_depend_mode_is_on_unless_the_user_chose() {
+    let environ = |host: &Fake| -> BTreeMap<String, String> {
+        choose("auto", "none", host)
+            .unwrap()
+            .environ()
+            .into_iter()
+            .collect()
+    };
+    assert_eq!(environ(&fake(&["ccache"]))["CCACHE_DEPEND"], "1");
+    let mut host = fake(&["ccache"]);
+    host.vars.insert("CCACHE_NODEPEND", "1");
+    assert!(!environ(&host).contains_key("CCACHE_DEPEND"));
+    let mut host = fake(&["ccache"]);
+    host.files.insert(
+        "/home/u/.config/ccache/ccache.conf",
+        "max_size = 5G\ndepend_mode = false\n",
+    );
+    assert!(!environ(&host).contains_key("CCACHE_DEPEND"));
+    assert_eq!(
+        environ(&host)["CCACHE_DIR"],
+        "/cache/pyx/ccache",
+        "`cache_dir` is not set there"
+    );
+    let sccache = choose("sccache", "none", &fake(&["sccache"])).unwrap();
+    assert!(!sccache.environ().iter().any(|(k, _)| k == "CCACHE_DEPEND"));
 }
