@@ -459,8 +459,9 @@ fn run_hook(
         .map_err(io(req.log))?;
     let _ = writeln!(log, "pyx: running `{hook}`");
     let stderr = log.try_clone().map_err(io(req.log))?;
+    // No `-B`: as pip's and build's hook runners, the backend's modules get their bytecode
+    // written (uv installs without it), so the next hook of the env imports them compiled.
     let status = python
-        .arg("-B")
         .arg(&script)
         .arg(&request)
         .arg(&outfile)
