@@ -81,7 +81,11 @@ impl BuildEnv {
             );
             return Ok(existing);
         }
-        tracing::info!("creating build env for {}", requirements.join(" "));
+        tracing::info!(
+            "creating build env `{}` for {}",
+            dir.display(),
+            requirements.join(" ")
+        );
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".tmp-{key}-"))
             .tempdir_in(&root)?;

@@ -123,3 +123,48 @@ fn a_pip_conf_uv_cannot_follow_goes_to_pip() {
         "{stderr}"
     );
 }
+
+/// uv installs without bytecode, and the bench machine sets `PYTHONDONTWRITEBYTECODE`: the
+/// build's Python processes still write it into the build env, so later hooks (and meson's
+/// processes) import compiled modules.
+#[test]
+fn a_uv_build_env_gets_bytecode_despite_pythondontwritebytecode() {
+    require_tools!(CROSS[0], "uv");
+    let ctx = TestContext::new();
+    let links = ctx.path().join("links-bytecode");
+    std::fs::create_dir_all(&links).unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "-v",
+            "wheel",
+            "--target",
+            "armv7l",
+            "--no-cache",
+            "-w",
+            "wh",
+            "-f",
+        ])
+        .arg(&links)
+        .arg(package("setuptools_c"))
+        .env("PYX_INSTALLER", "uv")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let env = stderr
+        .split("creating build env `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("the build env is new: {stderr}"));
+    let lib = std::path::Path::new(env).join("lib");
+    let python = std::fs::read_dir(&lib)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("python3"))
+        .expect("lib/python3.X");
+    let cache = python.path().join("site-packages/setuptools/__pycache__");
+    let compiled = std::fs::read_dir(&cache).map_or(0, |d| d.count());
+    assert!(compiled > 10, "{} holds {compiled} files", cache.display());
+}
