@@ -204,26 +204,13 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
         let mut running = 0usize;
-        loop {
-            while !failed || settings.keep_going {
-                let Some(job) = resolver.next_job() else {
-                    break;
-                };
-                let Some(fetch) = fetch(pipeline, &resolver, job) else {
-                    continue;
-                };
-                match apply(&mut resolver, fetch) {
-                    Fetched::Build(task) => queue.push_back(task),
-                    Fetched::Ready(report, _) | Fetched::Failed(report) => {
-                        finish(report, &mut failed)
-                    }
-                }
-            }
-            while running < settings.jobs.max(1)
-                && (!failed || settings.keep_going)
+        // Start queued builds while there is room: each gets its share of the cores among the
+        // builds known so far.
+        let start_builds = |queue: &mut VecDeque<fetch::BuildTask>, running: &mut usize| {
+            while *running < settings.jobs.max(1)
                 && let Some(mut task) = queue.pop_front()
             {
-                let concurrent = (running + 1 + queue.len()).min(settings.jobs.max(1));
+                let concurrent = (*running + 1 + queue.len()).min(settings.jobs.max(1));
                 let jobs = (settings.cores / concurrent).max(1);
                 let tx = tx.clone();
                 let pure_fallback = task.pure_fallback.take();
@@ -232,7 +219,31 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
                     report.pure_fallback = pure_fallback;
                     let _ = tx.send((report, landed));
                 });
-                running += 1;
+                *running += 1;
+            }
+        };
+        loop {
+            // Fetch what the resolver asks for; a build starts as soon as it is fetched, so
+            // the first package's build env is made while the next ones download.
+            while !failed || settings.keep_going {
+                let Some(job) = resolver.next_job() else {
+                    break;
+                };
+                let Some(fetch) = fetch(pipeline, &resolver, job) else {
+                    continue;
+                };
+                match apply(&mut resolver, fetch) {
+                    Fetched::Build(task) => {
+                        queue.push_back(task);
+                        start_builds(&mut queue, &mut running);
+                    }
+                    Fetched::Ready(report, _) | Fetched::Failed(report) => {
+                        finish(report, &mut failed)
+                    }
+                }
+            }
+            if !failed || settings.keep_going {
+                start_builds(&mut queue, &mut running);
             }
             if running == 0 {
                 for task in queue.drain(..) {
