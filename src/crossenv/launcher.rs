@@ -594,7 +594,10 @@ fn ccache_config_sets(host: &dyn LaunchHost, key: &str) -> bool {
 fn config_home(host: &dyn LaunchHost) -> Option<PathBuf> {
     host.var(env_vars::XDG_CONFIG_HOME)
         .map(PathBuf::from)
-        .or_else(|| host.var(env_vars::HOME).map(|h| PathBuf::from(h).join(".config")))
+        .or_else(|| {
+            host.var(env_vars::HOME)
+                .map(|h| PathBuf::from(h).join(".config"))
+        })
 }
 
 /// The host list distcc would use: `DISTCC_HOSTS`, else `$DISTCC_DIR/hosts` (`~/.distcc/hosts`),

@@ -9,6 +9,7 @@ use std::time::Instant;
 use super::failure::Failure;
 use super::fetch::BuildTask;
 use super::package::Pipeline;
+use super::scratch::ScratchDir;
 use super::source::{self, SourceTree};
 use super::target_deps::Prepared;
 use super::wheel_cache::{CacheKey, CachedInfo, lock_entry, read_cached, store_cached};
@@ -122,7 +123,7 @@ impl Pipeline<'_> {
         let scratch_root = cache.join("scratch");
         fs_err::create_dir_all(&scratch_root).map_err(cache_io("cannot create the scratch dir"))?;
         let scratch =
-            tempfile::tempdir_in(&scratch_root).map_err(cache_io("cannot create a scratch dir"))?;
+            ScratchDir::new_in(&scratch_root).map_err(cache_io("cannot create a scratch dir"))?;
         let project = match &task.source {
             SourceTree::Sdist(p) => {
                 source::unpack_sdist(p, &scratch.path().join("src")).map_err(Failure::Sdist)?

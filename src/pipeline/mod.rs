@@ -17,6 +17,7 @@ pub mod failure;
 pub mod fetch;
 pub mod host;
 pub mod package;
+mod scratch;
 pub mod source;
 pub mod target_deps;
 pub mod wheel_cache;
@@ -188,6 +189,7 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
         pipeline.profile.target().name,
         &pipeline.profile.python.version,
     )?;
+    scratch::sweep(&crate::cache::cache_dir().join("scratch"));
     let mut resolver = Resolver::new(env, &requirements.constraints);
     for entry in &requirements.requirements {
         resolver.add_entry(entry)?;
