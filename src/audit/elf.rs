@@ -8,12 +8,10 @@ use super::arm_attributes::{self, ArmAttributes, SHT_ARM_ATTRIBUTES};
 pub use super::versions::SymbolVersions;
 use super::versions::compare_versions;
 use crate::platform::GlibcVersion;
-use crate::platform::arch::{ElfClass, Endian, FloatAbi, em};
+use crate::platform::arch::{EF_RISCV_RVC, ElfClass, Endian, FloatAbi, em};
 
 /// `EF_ARM_EABIMASK`: the EABI version in the top byte of an ARM `e_flags`.
 const EF_ARM_EABIMASK: u32 = 0xff00_0000;
-const EF_ARM_ABI_FLOAT_SOFT: u32 = 0x200;
-const EF_ARM_ABI_FLOAT_HARD: u32 = 0x400;
 
 /// The C library an ELF file was linked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -35,8 +33,10 @@ pub struct ElfInfo {
     pub e_flags: u32,
     /// ARM: EABI version from `e_flags` (5 for every current Linux toolchain).
     pub arm_eabi: Option<u8>,
-    /// ARM: hard- or soft-float from `e_flags`.
+    /// ARM: hard- or soft-float from `e_flags`; RISC-V: soft, single, double or quad.
     pub float_abi: Option<FloatAbi>,
+    /// RISC-V: the file uses compressed instructions (`EF_RISCV_RVC`).
+    pub riscv_rvc: Option<bool>,
     /// ARM: the file-scope `.ARM.attributes`.
     pub arm_attributes: Option<ArmAttributes>,
     pub interpreter: Option<String>,
@@ -103,14 +103,9 @@ pub fn parse(data: &[u8]) -> Result<ElfInfo, ElfError> {
     let machine = elf.header.e_machine;
     let e_flags = elf.header.e_flags;
 
-    let (arm_eabi, float_abi, arm_attributes) = if machine == em::ARM {
-        let float = if e_flags & EF_ARM_ABI_FLOAT_HARD != 0 {
-            Some(FloatAbi::Hard)
-        } else if e_flags & EF_ARM_ABI_FLOAT_SOFT != 0 {
-            Some(FloatAbi::Soft)
-        } else {
-            None
-        };
+    let float_abi = FloatAbi::from_e_flags(machine, e_flags);
+    let riscv_rvc = (machine == em::RISCV).then_some(e_flags & EF_RISCV_RVC != 0);
+    let (arm_eabi, arm_attributes) = if machine == em::ARM {
         let attrs = elf
             .section_headers
             .iter()
@@ -127,13 +122,9 @@ pub fn parse(data: &[u8]) -> Result<ElfInfo, ElfError> {
                     .map_err(|e| ElfError::Corrupt(e.to_string()))
             })
             .transpose()?;
-        (
-            Some(((e_flags & EF_ARM_EABIMASK) >> 24) as u8),
-            float,
-            attrs,
-        )
+        (Some(((e_flags & EF_ARM_EABIMASK) >> 24) as u8), attrs)
     } else {
-        (None, None, None)
+        (None, None)
     };
 
     let mut symbol_versions = SymbolVersions::new();
@@ -191,6 +182,7 @@ pub fn parse(data: &[u8]) -> Result<ElfInfo, ElfError> {
         e_flags,
         arm_eabi,
         float_abi,
+        riscv_rvc,
         arm_attributes,
         interpreter,
         libc,

@@ -13,12 +13,12 @@ use crate::commands::run::exit_status;
 use crate::files::write_if_changed_mode;
 use crate::platform::TargetProfile;
 use crate::printer::with_hint;
-use crate::python::BuildPython;
 use crate::wheel::reader::WheelArchive;
 
 pub fn run(args: TestArgs, _global: &GlobalArgs) -> Result<ExitStatus> {
-    let build = BuildPython::find()?;
-    let profile = TargetProfile::resolve(&args.target.request(), &build)?;
+    let request = args.target.request();
+    let build = request.build_python()?;
+    let profile = TargetProfile::resolve(&request, &build)?;
     let target = profile.target();
     let qemu = match (&profile.toolchain.qemu, target.qemu) {
         (Some(q), _) => Some(q.clone()),

@@ -80,6 +80,15 @@ impl ShimConfig {
         Target::lookup(&self.target).expect("a shim config names a known target")
     }
 
+    /// The sysroot's C library directory (`<sysroot>/usr/lib/<multiarch>` holding `libc.so`), which
+    /// the shims put on the linker's path: Debian's cross gcc searches its own copy of glibc
+    /// (`/usr/<triplet>/lib`, Debian 12's 2.36) before the sysroot's, and a sysroot library built
+    /// against a newer glibc (Debian 13's 2.41) then fails to link (`__isoc23_strtol@GLIBC_2.38`).
+    pub fn libc_dir(&self) -> Option<PathBuf> {
+        let dir = self.sysroot.join("usr/lib").join(&self.target_multiarch);
+        (!self.target_multiarch.is_empty() && dir.join("libc.so").is_file()).then_some(dir)
+    }
+
     /// How this env maps the build machine's system paths into its sysroot.
     pub fn host_paths(&self) -> HostPaths<'_> {
         HostPaths {

@@ -161,7 +161,7 @@ impl Pipeline<'_> {
                 Backend::Build(error) => {
                     let text = std::fs::read_to_string(&log).unwrap_or_default();
                     report.log_tail = diagnose::tail(&text, 15);
-                    let advice = diagnose(&text).map(|d| d.advice(target));
+                    let advice = diagnose(&text).map(|d| d.advice(target, &self.profile.sysroot));
                     let dev_package = advice.as_ref().and_then(|a| a.dev_package.clone());
                     let hint = advice.map_or_else(
                         || "see the build log for the backend's own message".to_string(),
@@ -206,7 +206,7 @@ impl Pipeline<'_> {
                         .iter()
                         .map(|l| l.to_string())
                         .collect();
-                    let advice = diagnose(&text).map(|d| d.advice(target));
+                    let advice = diagnose(&text).map(|d| d.advice(target, &self.profile.sysroot));
                     *dev_package = advice.as_ref().and_then(|a| a.dev_package.clone());
                     *diagnosis = advice.map(|a| a.hint);
                 }

@@ -31,9 +31,6 @@ pub struct Toolchain {
     pub qemu: Option<PathBuf>,
 }
 
-/// `e_flags` bits of ARM EABI objects (ELF for the ARM Architecture, section 5.2).
-const EF_ARM_ABI_FLOAT_HARD: u32 = 0x400;
-
 /// Why a toolchain cannot be used for a target.
 #[derive(Debug, thiserror::Error)]
 pub enum ToolchainError {
@@ -250,12 +247,9 @@ impl FoundIdentity {
     pub fn read(bytes: &[u8]) -> Result<FoundIdentity, goblin::error::Error> {
         let elf = Elf::parse(bytes)?;
         let machine = elf.header.e_machine;
-        let float_abi =
-            (machine == em::ARM).then_some(if elf.header.e_flags & EF_ARM_ABI_FLOAT_HARD != 0 {
-                FloatAbi::Hard
-            } else {
-                FloatAbi::Soft
-            });
+        // An ARM object without the hard-float flag is soft-float code.
+        let float_abi = FloatAbi::from_e_flags(machine, elf.header.e_flags)
+            .or((machine == em::ARM).then_some(FloatAbi::Soft));
         Ok(FoundIdentity {
             machine,
             class: if elf.is_64 {
@@ -300,10 +294,8 @@ pub fn describe(machine: u16, class: ElfClass, endian: Endian, float: Option<Flo
             Endian::Big => "big-endian",
         }
     );
-    match float {
-        Some(FloatAbi::Hard) => s.push_str(", hard-float"),
-        Some(FloatAbi::Soft) => s.push_str(", soft-float"),
-        None => {}
+    if let Some(float) = float {
+        s.push_str(&format!(", {}", float.name()));
     }
     s
 }
