@@ -26,7 +26,7 @@ impl PythonVersion {
 
 impl fmt::Display for PythonVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
+        f.pad(&format!("{}.{}", self.major, self.minor))
     }
 }
 

@@ -271,14 +271,16 @@ impl PrivateApt {
         }
         with_hint(
             anyhow::anyhow!(
-                "the mirror `{}` lists {} but does not serve {} of them (404): {}",
+                "the mirror `{}` lists {} packages of {} `{}` that it does not serve (404): {}",
                 self.mirrors.archive,
-                self.describe(),
                 missing.len(),
+                self.release,
+                self.arch,
                 missing.join(", ")
             ),
             format!(
-                "the mirror (or a proxy in front of it) is incomplete for `{}`; this is not a                  package pyx asked for wrongly. {}",
+                "the mirror (or a proxy in front of it) is incomplete for `{}`, not the package \
+                 names; {}",
                 self.arch,
                 self.mirror_hint()
             ),
@@ -321,7 +323,10 @@ fn missing_on_mirror(stderr: &str) -> Vec<String> {
         .lines()
         .filter(|l| l.contains(" 404 "))
         .filter_map(|l| l.split_whitespace().find(|w| w.ends_with(".deb")))
-        .map(|url| url.rsplit('/').next().unwrap_or(url).to_string())
+        .map(|url| {
+            let file = url.rsplit('/').next().unwrap_or(url);
+            file.replace("%2b", "+").replace("%7e", "~").replace("%3a", ":")
+        })
         .collect()
 }
 
@@ -464,7 +469,7 @@ mod tests {
         assert_eq!(
             missing_on_mirror(stderr),
             [
-                "libc6_2.41-12%2bdeb13u5_armel.deb",
+                "libc6_2.41-12+deb13u5_armel.deb",
                 "zlib1g_1.3.dfsg-3.1_armel.deb"
             ]
         );
