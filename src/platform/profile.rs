@@ -44,6 +44,14 @@ impl TargetRequest {
     /// its version, else one of the default release's version (found or provisioned).
     pub fn build_python(&self) -> Result<BuildPython> {
         if let Some(want) = self.python_version()? {
+            // A target the release lacks (mips64 on trixie) is said before a build Python is
+            // provisioned for nothing.
+            if let (Some(target), false) = (self.target, self.own_root()) {
+                self.sysroot_release()?.arch_of(target).map_err(|e| {
+                    let hint = e.hint();
+                    with_hint(e, hint)
+                })?;
+            }
             return BuildPython::find(Some(want));
         }
         if self.own_root() {

@@ -325,7 +325,9 @@ fn missing_on_mirror(stderr: &str) -> Vec<String> {
         .filter_map(|l| l.split_whitespace().find(|w| w.ends_with(".deb")))
         .map(|url| {
             let file = url.rsplit('/').next().unwrap_or(url);
-            file.replace("%2b", "+").replace("%7e", "~").replace("%3a", ":")
+            file.replace("%2b", "+")
+                .replace("%7e", "~")
+                .replace("%3a", ":")
         })
         .collect()
 }

@@ -245,9 +245,27 @@ fn an_executable_links_bookworms_libpython() {
     embedding_links_and_runs("armv7l", "3.11");
 }
 
-/// stderr of a pyx command that must fail with exit code 2.
+/// stderr of a pyx command that must fail with exit code 2, run with a cache of its own that
+/// must stay without a provisioned build Python or sysroot.
 fn usage_error(ctx: &TestContext, args: &[&str]) -> String {
-    let out = ctx.pyx().args(args).output().unwrap();
+    usage_error_with(ctx, &[], args)
+}
+
+fn usage_error_with(ctx: &TestContext, envs: &[(&str, &str)], args: &[&str]) -> String {
+    let cache = ctx.path().join("cache");
+    let out = ctx
+        .pyx()
+        .env("PYX_CACHE_DIR", &cache)
+        .envs(envs.iter().copied())
+        .args(args)
+        .output()
+        .unwrap();
+    for provisioned in ["pythons", "sysroots"] {
+        assert!(
+            !cache.join(provisioned).exists(),
+            "{args:?} provisioned `{provisioned}` before failing"
+        );
+    }
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     ctx.filter(&stderr)
@@ -257,9 +275,11 @@ fn usage_error(ctx: &TestContext, args: &[&str]) -> String {
 fn a_target_a_release_lacks_names_the_release_that_has_it() {
     let ctx = TestContext::new();
     let fixture = fixture("packages/setuptools_c").display().to_string();
+    // Said before a build Python 3.13 is provisioned for nothing.
     assert_eq!(
-        usage_error(
+        usage_error_with(
             &ctx,
+            &[("PYX_BUILD_PYTHON", "debian")],
             &["wheel", &fixture, "--target", "mips64", "--python", "3.13"]
         ),
         "error: Debian 13 (trixie) has no `mips64el` architecture for target `mips64`\n  \
