@@ -16,6 +16,7 @@ use crate::crossenv::shim_log::{self, Mapping, ShimCall};
 use crate::crossenv::shims::{self, Allow, ShimConfig};
 use crate::env_vars;
 use crate::pep517::diagnose::{dev_package, sysroot_add_command};
+use crate::platform::toolchain::AtomicLibrary;
 use crate::printer::{render_error, with_hint};
 use crate::sysroot::debian::MissingFile;
 
@@ -205,6 +206,19 @@ fn shim(
             // After the package's own `-L`s, before the compiler's built-in directories.
             if let Some(dir) = cfg.libc_dir() {
                 cmd.arg(format!("-L{}", dir.display()));
+            }
+            // Last, so a package's own `-latomic` wins; a static archive gives only the members
+            // a call needs, not exported; the shared one is needed only when called.
+            if tool != "ld" && shims::links_default_libraries(args) {
+                match &cfg.libatomic {
+                    Some(AtomicLibrary::Static(archive)) => {
+                        cmd.arg("-Wl,--exclude-libs,libatomic.a").arg(archive);
+                    }
+                    Some(AtomicLibrary::Shared) => {
+                        cmd.arg("-Wl,--push-state,--as-needed,-latomic,--pop-state");
+                    }
+                    None => {}
+                }
             }
             cmd
         }

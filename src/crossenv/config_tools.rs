@@ -283,6 +283,7 @@ mod tests {
             pkg_config_libdir: String::new(),
             log: "/dev/null".into(),
             env_dir: PathBuf::new(),
+            libatomic: None,
         };
         let found = |n: &str| find_in_sysroot(&cfg, n);
         assert_eq!(found("libpng-config"), Some(bin.join("libpng16-config")));

@@ -284,6 +284,9 @@ impl TargetProfile {
     }
 }
 
+/// Bumped when [`TargetProfile`] learns something new, so profiles cached before are made again.
+const PROFILE_FORMAT: u32 = 2;
+
 /// Where the profile for these inputs is cached: a hash of everything it is read from (the
 /// arguments, the build Python, the pyx version, and the paths and modification times of the
 /// sysroot's Python files, the compilers and QEMU), so any change makes a new one.
@@ -313,6 +316,7 @@ fn cache_path(
     };
     let key = serde_json::json!([
         env!("CARGO_PKG_VERSION"),
+        PROFILE_FORMAT,
         target.name,
         sysroot,
         req.target_python,

@@ -55,13 +55,15 @@ pub struct DebianSysroot<'a> {
 impl DebianSysroot<'_> {
     fn requested(&self) -> Vec<String> {
         // What a Debian device running Python has, plus the headers to build against: C++
-        // extensions (numpy) need libstdc++ at run time under `pyx test`.
+        // extensions (numpy) need libstdc++ at run time under `pyx test`, and modules linked
+        // with `-latomic` (armel's 8-byte atomics) libatomic.
         let python = self.release.python;
         let mut pkgs = vec![
             format!("python{python}"),
             format!("libpython{python}-dev"),
             "libc6-dev".to_string(),
             "libstdc++6".to_string(),
+            "libatomic1".to_string(),
         ];
         for p in self.with {
             if !pkgs.contains(p) {

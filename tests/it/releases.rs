@@ -60,9 +60,10 @@ fn riscv64_python313_wheels_from_sdists_build_verify_and_run() {
          import pyx_setuptools_c as s\n\
          assert str(markupsafe.escape('<pyx>')) == '&lt;pyx&gt;'\n\
          assert msgpack.unpackb(msgpack.packb({'a': [1, 2]})) == {'a': [1, 2]}\n\
-         print(platform.machine(), '%d.%d' % sys.version_info[:2], s.sum_squares(100000), s.pointer_bits())",
+         print(platform.machine(), '%d.%d' % sys.version_info[:2], s.sum_squares(100000), s.pointer_bits(), \
+         s.atomic_ops())",
     ]);
-    assert_eq!(ok(&mut test), "riscv64 3.13 1626540144 64\n");
+    assert_eq!(ok(&mut test), "riscv64 3.13 1626540144 64 7\n");
 
     // The provisioned build Python is listed, and its cross env reports it.
     let targets: serde_json::Value =
@@ -91,7 +92,8 @@ fn riscv64_python313_wheels_from_sdists_build_verify_and_run() {
 }
 
 /// One target on one release: the setuptools and meson-python fixtures through `pyx wheel`,
-/// verified, imported and called under QEMU (pointer size and long double from the target).
+/// verified, imported and called under QEMU (pointer size and long double from the target;
+/// atomics that GCC 12 makes libatomic calls on riscv64 and armel).
 fn fixtures_run_on(target: &str, python: &str, pointer_bits: u32, long_double: u32) {
     let ctx = TestContext::new();
     let pyx = |args: &[&str]| {
@@ -115,11 +117,11 @@ fn fixtures_run_on(target: &str, python: &str, pointer_bits: u32, long_double: u
         "-c",
         "import platform, sys, pyx_setuptools_c as s, pyx_meson_c as m\n\
          print(platform.machine(), '%d.%d' % sys.version_info[:2], s.sum_squares(100000), \
-         s.pointer_bits(), m.fib_mod(1000), m.long_double_size())",
+         s.pointer_bits(), s.atomic_ops(), m.fib_mod(1000), m.long_double_size())",
     ]);
     assert_eq!(
         ok(&mut test),
-        format!("{target} {python} 1626540144 {pointer_bits} 517691607 {long_double}\n")
+        format!("{target} {python} 1626540144 {pointer_bits} 7 517691607 {long_double}\n")
     );
 }
 
