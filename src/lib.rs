@@ -21,6 +21,7 @@ pub mod printer;
 pub mod python;
 pub mod requirements;
 pub mod resolve;
+pub mod rust;
 pub mod sysroot;
 pub mod wheel;
 pub mod wheelhouse;

@@ -38,6 +38,9 @@ pub struct CachedInfo {
     /// The target build dependencies it was compiled against.
     #[serde(default)]
     pub build_dependencies: Vec<crate::pipeline::target_deps::BuildDependency>,
+    /// The Rust toolchain that built it.
+    #[serde(default)]
+    pub rust: Option<crate::rust::RustReport>,
 }
 
 /// Hold the lock of the entry `dir` (a file beside it) until the returned file is dropped: one
@@ -132,6 +135,7 @@ mod tests {
             tags: vec!["linux_armv7l".parse().unwrap()],
             log: None,
             build_dependencies: Vec::new(),
+            rust: None,
         };
         let dest = dir.path().join("built/ab/abcd");
         assert!(read_cached(&dest).is_none());

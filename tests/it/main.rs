@@ -8,6 +8,7 @@ mod host_paths;
 mod inspect;
 mod requirements;
 mod retag;
+mod rust;
 mod shim;
 mod sysroot;
 mod system_libs;
