@@ -101,6 +101,7 @@ impl Pipeline<'_> {
             manylinux: self.settings.manylinux,
             profile: &self.profile_key,
             pyx: env!("CARGO_PKG_VERSION"),
+            rust: crate::rust::toolchain::requested(),
             source: source_hash,
         }
         .entry_dir(&cache);

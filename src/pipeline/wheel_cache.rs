@@ -15,6 +15,10 @@ pub struct CacheKey<'a> {
     /// Hash of the target profile.
     pub profile: &'a str,
     pub pyx: &'static str,
+    /// The Rust toolchain asked for (`RUSTC`, `PYX_RUST_TOOLCHAIN`), when any: a wheel built by
+    /// another compiler is another build. Left out when unset, so other keys stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rust: Option<String>,
     /// Content hash of the sdist or source tree.
     pub source: String,
 }
@@ -112,10 +116,19 @@ mod tests {
             manylinux,
             profile: "p",
             pyx: "0.1.0",
+            rust: None,
             source: source.into(),
         };
         let root = Path::new("/c");
         let a = key("s", false).entry_dir(root);
+        // Keys without a Rust toolchain asked for are what they were before the field existed.
+        let json = serde_json::to_string(&key("s", false)).unwrap();
+        assert!(!json.contains("rust"), "{json}");
+        let asked = CacheKey {
+            rust: Some("RUSTC=/opt/rust/bin/rustc".into()),
+            ..key("s", false)
+        };
+        assert_ne!(a, asked.entry_dir(root));
         assert!(a.starts_with("/c/built"));
         assert_eq!(a, key("s", false).entry_dir(root));
         assert_ne!(a, key("t", false).entry_dir(root));

@@ -70,6 +70,19 @@ impl RustToolchain {
     }
 }
 
+/// What the environment asks of the toolchain choice (`RUSTC=...`, `PYX_RUST_TOOLCHAIN=...`), for
+/// the built-wheel cache key; `None` when nothing is asked.
+pub fn requested() -> Option<String> {
+    let asked: Vec<String> = ["RUSTC", env_vars::PYX_RUST_TOOLCHAIN]
+        .iter()
+        .filter_map(|var| {
+            let value = std::env::var(var).ok().filter(|v| !v.is_empty())?;
+            Some(format!("{var}={value}"))
+        })
+        .collect();
+    (!asked.is_empty()).then(|| asked.join(" "))
+}
+
 /// The toolchain for `target`, chosen once per process and target.
 pub fn for_target(target: &'static Target) -> Result<RustToolchain, RustError> {
     static CHOSEN: Mutex<Option<HashMap<&'static str, RustToolchain>>> = Mutex::new(None);

@@ -68,14 +68,14 @@ fn both_fixtures(target: &str, rust_arch: &str, bits: u32) {
         let rust = &p["rust"];
         assert_eq!(rust["build"], build, "{p}");
         assert_eq!(rust["target"], rust_arch_triple(target), "{p}");
-        assert_eq!(rust["toolchain"], "debian", "{p}");
-        assert!(
-            rust["from"]
-                .as_str()
-                .unwrap()
-                .starts_with("Debian rustc-web "),
-            "{p}"
-        );
+        if p["source"] == "built" {
+            assert_eq!(rust["toolchain"], "debian", "{p}");
+            let from = rust["from"].as_str().unwrap();
+            assert!(from.starts_with("Debian rustc-web "), "{p}");
+        } else {
+            // A cached wheel reports the toolchain that built it.
+            assert!(rust["from"].is_string(), "{p}");
+        }
         assert_eq!(p["audit"], "passed");
     }
     assert!(
