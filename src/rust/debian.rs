@@ -127,8 +127,8 @@ pub fn ensure(triple: &'static str, arch: &str) -> Result<DebianRust, RustError>
     let host = PrivateApt::new(HOST_ARCH).map_err(apt_error)?;
     let target = PrivateApt::new(arch).map_err(apt_error)?;
     eprintln!(
-        "pyx: provisioning Debian's Rust for `{triple}` (amd64 rustc-web and cargo-web, \
-         {arch} libstd-rust-web-dev of the same version) into `{}`",
+        "pyx: provisioning Debian's Rust for `{triple}` into `{}` (amd64 compiler and cargo, \
+         {arch} std of the same version; updating the package lists)",
         dir.display()
     );
     std::thread::scope(|s| {
@@ -147,8 +147,12 @@ pub fn ensure(triple: &'static str, arch: &str) -> Result<DebianRust, RustError>
     let [rustc_pkg, cargo_pkg, std_pkg] = family;
     let root = dir.join(format!("{rustc_pkg}-{version}"));
     let mut bytes = 0;
+    let mut downloaded = Vec::new();
     let mut info = match RootInfo::read(&root) {
-        Some(info) => info,
+        Some(info) => {
+            downloaded.push(format!("{} from the cache", info.label()));
+            info
+        }
         None => {
             let wanted = [
                 format!("{rustc_pkg}={version}"),
@@ -158,6 +162,10 @@ pub fn ensure(triple: &'static str, arch: &str) -> Result<DebianRust, RustError>
             let pairs: Vec<(String, String)> = new.into_iter().map(|(p, v, _)| (p, v)).collect();
             let (debs, got) = host.download_exact(&pairs).map_err(apt_error)?;
             bytes += got;
+            downloaded.push(format!(
+                "{HOST_ARCH} {rustc_pkg}, {cargo_pkg} and {} more",
+                pairs.len().saturating_sub(2)
+            ));
             let info = unpack_host(&root, rustc_pkg, &version, &debs).map_err(|e| {
                 fail(
                     format!("{e:#}"),
@@ -173,6 +181,7 @@ pub fn ensure(triple: &'static str, arch: &str) -> Result<DebianRust, RustError>
             .download_exact(&[(std_pkg.to_string(), version.clone())])
             .map_err(apt_error)?;
         bytes += got;
+        downloaded.push(format!("{arch} {std_pkg}"));
         add_target(&root, triple, &debs).map_err(|e| {
             fail(
                 format!("{e:#}"),
@@ -185,10 +194,12 @@ pub fn ensure(triple: &'static str, arch: &str) -> Result<DebianRust, RustError>
         info.write(&root)?;
     }
     eprintln!(
-        "pyx: Debian's Rust {} for `{triple}` provisioned in {:.1} s ({:.1} MB downloaded) into `{}`",
+        "pyx: Debian's Rust {} for `{triple}` provisioned in {:.1} s, {:.1} MB downloaded ({}), \
+         into `{}`",
         info.label(),
         started.elapsed().as_secs_f64(),
         bytes as f64 / 1e6,
+        downloaded.join(", "),
         root.display()
     );
     Ok(DebianRust { root, info })
