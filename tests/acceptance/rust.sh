@@ -32,9 +32,10 @@ print("cryptography with", backend.openssl_version_text())
 for target in "${targets[@]}"; do
   packages=(bcrypt orjson)
   case $target in
-    # orjson >= 3.11's build.rs turns on its AVX-512 code when the *build script's* arch is x86_64
-    # and Python is 64-bit, so it cannot be cross-built from x86_64 for a 64-bit target (rustc:
-    # "the feature named `bmi2` is not valid for this target"). 3.10.18 predates that.
+    # orjson 3.11.0 to 3.13.0's build.rs turns on its AVX-512 code when the *build script's* arch
+    # (always x86_64 here) is x86_64 and Python is 64-bit, and reads no variable to turn it off, so
+    # it cannot be cross-built for a 64-bit target (rustc: "the feature named `avx512f` is not
+    # valid for this target"); 3.10.18 predates that. See docs/wheel.md, troubleshooting.
     aarch64 | ppc64le) packages=(bcrypt orjson==3.10.18) ;;
   esac
   code=$uses_bcrypt_orjson
