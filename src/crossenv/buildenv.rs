@@ -384,12 +384,22 @@ fn populate(
         pip_install(&mut inner)
     });
     result.map_err(|e| {
+        let hint = if pip_args.iter().any(|a| a == "--no-index") {
+            format!(
+                "build requirements come from the same indexes and find-links as the packages, \
+                 as in pip: with --no-index, put wheels of `{}` in a --find-links directory, or \
+                 drop --no-index",
+                requirements.join(" ")
+            )
+        } else {
+            "check the requirement names and that the index is reachable".to_string()
+        };
         with_hint(
             e.context(format!(
                 "cannot install the build requirements `{}` for the build machine",
                 requirements.join(" ")
             )),
-            "check the requirement names and that PyPI is reachable",
+            hint,
         )
     })
 }

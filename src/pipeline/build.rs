@@ -163,10 +163,16 @@ impl Pipeline<'_> {
                     report.log_tail = diagnose::tail(&text, 15);
                     let advice = diagnose(&text).map(|d| d.advice(target));
                     let dev_package = advice.as_ref().and_then(|a| a.dev_package.clone());
-                    let hint = advice.map_or_else(
-                        || "see the build log for the backend's own message".to_string(),
-                        |a| a.hint,
-                    );
+                    let own_hint = match &error {
+                        BuildError::BuildEnv { source, .. } => source
+                            .chain()
+                            .find_map(|c| c.downcast_ref::<crate::printer::Hinted>())
+                            .map(|h| h.hint.clone()),
+                        _ => None,
+                    };
+                    let hint = advice.map(|a| a.hint).or(own_hint).unwrap_or_else(|| {
+                        "see the build log for the backend's own message".to_string()
+                    });
                     Failure::Build {
                         error: Box::new(error),
                         hint,
