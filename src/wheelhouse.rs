@@ -48,11 +48,8 @@ impl Wheelhouse {
         if same_content(wheel, &dest) {
             return Ok(dest);
         }
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".pyx-landing-")
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .map_err(err)?;
+        let mut tmp =
+            crate::files::shared_temp_file(&self.dir, ".pyx-landing-", ".tmp").map_err(err)?;
         let mut src = fs_err::File::open(wheel).map_err(err)?;
         std::io::copy(&mut src, tmp.as_file_mut()).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
@@ -97,6 +94,23 @@ mod tests {
                 "foo-1.0-cp311-cp311-linux_armv7l.whl"
             )]
         );
+    }
+
+    /// Landed wheels were 0600 (tempfile's mode): a web server serving the wheelhouse could not
+    /// read them.
+    #[test]
+    fn landed_wheels_get_the_mode_of_a_plain_write() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let house = Wheelhouse::open(&dir.path().join("wh")).unwrap();
+        let built = dir.path().join("foo-1.0-py3-none-any.whl");
+        std::fs::write(&built, b"wheel").unwrap();
+        std::fs::set_permissions(&built, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let landed = house.land(&built).unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&landed), mode(&plain));
     }
 
     #[test]

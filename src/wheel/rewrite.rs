@@ -1,6 +1,7 @@
 //! Retagging a wheel (stage 7): new file name, new `Tag:` lines in `WHEEL`, `RECORD`
 //! refreshed for the changed member; every other member copied raw, without recompression.
-//! The result is written to a temp file in the destination directory and renamed into place.
+//! The result is written to a temp file in the destination directory and renamed into place, with
+//! the mode a plain write gives (`--in-place`: the original's mode).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -152,11 +153,14 @@ pub fn retag(
         path: out_path.clone(),
         source,
     };
-    let temp = tempfile::Builder::new()
-        .prefix(".pyx-retag-")
-        .suffix(".whl.part")
-        .tempfile_in(&dir)
-        .map_err(write_err)?;
+    let temp =
+        crate::files::shared_temp_file(&dir, ".pyx-retag-", ".whl.part").map_err(write_err)?;
+    if matches!(dest, Destination::InPlace) {
+        let original = fs_err::metadata(wheel).map_err(write_err)?.permissions();
+        temp.as_file()
+            .set_permissions(original)
+            .map_err(write_err)?;
+    }
     let mut writer = ZipWriter::new(BufWriter::new(temp.reopen().map_err(write_err)?));
     for index in 0..archive.members().len() {
         let name = archive.members()[index].name.clone();

@@ -318,3 +318,37 @@ fn invalid_tags_and_unsound_wheels_are_refused() {
             .contains("is not retagged: it is not a sound wheel")
     );
 }
+
+/// Retagged wheels were 0600 whatever the umask, and `--in-place` turned 0644 into 0600: another
+/// user (a web server serving the wheels) got `PermissionError`.
+#[test]
+fn retagged_wheels_are_not_0600_and_in_place_keeps_the_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let ctx = TestContext::new();
+    let wheel = copy_in(
+        &ctx,
+        "wheels/broken/linux_arm-1.0-cp311-cp311-linux_arm.whl",
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let retag = |args: &[&str]| {
+        let out = std::process::Command::new("sh")
+            .args(["-c", "umask 022 && exec \"$@\"", "sh"])
+            .arg(crate::common::pyx_bin())
+            .arg("retag")
+            .args(args)
+            .arg(&wheel)
+            .current_dir(ctx.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+        PathBuf::from(text(&out).0.trim())
+    };
+    let out_dir = ctx.path().join("out");
+    let new = retag(&["--auto", "-w", out_dir.to_str().unwrap()]);
+    assert_eq!(mode(&new), 0o644, "0666 & ~umask 022");
+
+    std::fs::set_permissions(&wheel, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let replaced = retag(&["--auto", "--in-place"]);
+    assert!(!wheel.exists());
+    assert_eq!(mode(&replaced), 0o640, "the original's mode");
+}
