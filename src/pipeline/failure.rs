@@ -190,6 +190,10 @@ impl Failure {
             }
             Failure::Wheelhouse(_) => "check the wheelhouse directory",
             Failure::Cache { .. } => "check disk space and permissions of the cache",
+            Failure::Sdist(SourceError::NotAProject { .. })
+            | Failure::SourceDir(SourceError::NotAProject { .. }) => {
+                "give the directory that holds the project's `pyproject.toml` or `setup.py`"
+            }
             Failure::Sdist(_) => "check that the sdist is intact",
             Failure::SourceDir(_) => "check the source directory",
             Failure::Build { hint, .. } => return hint.clone(),

@@ -240,6 +240,9 @@ impl Pipeline<'_> {
             })
         };
         if path.is_dir() {
+            if let Err(e) = source::check_project(&path) {
+                return failed(report, Failure::SourceDir(e)).alone();
+            }
             return Fetch {
                 provides: source::project_name(&path),
                 outcome: task(SourceTree::Dir(path), None, label),

@@ -329,3 +329,21 @@ fn local_sdists_and_find_links() {
         ["pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl"]
     );
 }
+
+/// A directory with neither `pyproject.toml` nor `setup.py` became `unknown-0.0.0-py3-none-any.whl`
+/// and exit 0; pip refuses it, and so does pyx now.
+#[test]
+fn a_directory_that_is_not_a_python_project_is_an_error() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let dir = ctx.path().join("notes");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("README.md"), "# not a project\n").unwrap();
+    let (ok, stdout, stderr) = wheel(&ctx, &["./notes"]);
+    assert!(!ok, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("does not appear to be a Python project"),
+        "{stderr}"
+    );
+    assert!(wheelhouse(&ctx).is_empty(), "{:?}", wheelhouse(&ctx));
+}
