@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::ExitStatus;
 use crate::audit::arm_attributes::cpu_arch_name;
 use crate::audit::elf::{self, ElfInfo, describe_versions};
-use crate::audit::{self, target_of};
+use crate::audit::{self, FindingKind, target_of};
 use crate::cli::InspectArgs;
 use crate::platform::arch::{ElfClass, Endian, FloatAbi};
 use crate::platform::tags::PlatformTag;
@@ -99,6 +99,30 @@ fn inspect(path: &Path) -> Result<Inspected> {
         anyhow::bail!(crate::printer::with_hint(
             anyhow::anyhow!("`{}` is neither a wheel nor an ELF file", path.display()),
             "give a `.whl` file or a shared object"
+        ));
+    }
+    let unreadable = [
+        FindingKind::Unreadable,
+        FindingKind::UnsafePath,
+        FindingKind::ElfCorrupt,
+    ];
+    if let Some(f) = report
+        .findings
+        .iter()
+        .find(|f| unreadable.contains(&f.kind))
+    {
+        let member = f
+            .member
+            .as_deref()
+            .map(|m| format!(": `{m}`"))
+            .unwrap_or_default();
+        return Err(crate::printer::with_hint(
+            anyhow::anyhow!("{}", f.found).context(format!(
+                "cannot inspect `{}`{member} {}",
+                path.display(),
+                f.what
+            )),
+            f.hint.clone(),
         ));
     }
     let f = report.filename.clone();
