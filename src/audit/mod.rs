@@ -99,6 +99,9 @@ pub struct AuditReport {
     /// Every member name (to tell libraries shipped in the wheel from system ones).
     #[serde(skip)]
     pub members: Vec<String>,
+    /// Each file member's `RECORD`-style sha256 and size, as read (empty when not hashed).
+    #[serde(skip)]
+    pub digests: std::collections::BTreeMap<String, (String, u64)>,
     /// What makes the wheel unsound.
     pub findings: Vec<Finding>,
     /// What the user should know but does not make the wheel unsound (e.g. newer-CPU code that
@@ -152,7 +155,7 @@ pub fn audit_wheel(
 }
 
 /// Like [`audit_wheel`] without hashing members against `RECORD`: reads only the ELF files in
-/// full. For retagging, where only the binaries and the `.dist-info` matter.
+/// full, for callers that only need the binaries and the `.dist-info`.
 pub fn audit_binaries(path: &Path) -> Result<AuditReport, AuditError> {
     scan::audit(path, None, false)
 }

@@ -66,6 +66,7 @@ pub(super) fn audit(
         elfs: Vec::new(),
         archive_objects: Vec::new(),
         members: Vec::new(),
+        digests: Default::default(),
         findings: Vec::new(),
         notes: Vec::new(),
     };
@@ -496,6 +497,9 @@ fn scan_members(
                 e.to_string(),
                 "the build or a later step damaged the file; rebuild the wheel",
             ),
+        }
+        if let Some(digest) = &item.digest {
+            report.digests.insert(info.name.clone(), digest.clone());
         }
         let (Some(records), Some((digest, size))) = (records.as_mut(), item.digest) else {
             continue;

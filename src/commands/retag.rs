@@ -59,7 +59,7 @@ fn retag_one(
     given: &[PlatformTag],
     args: &RetagArgs,
 ) -> Result<Option<std::path::PathBuf>> {
-    let report = audit::audit_binaries(wheel)
+    let report = audit::audit_wheel(wheel, None)
         .with_context(|| format!("cannot retag `{}`", wheel.display()))
         .hint("check that the file exists and is readable")?;
     let name = report.wheel_name();
@@ -81,17 +81,22 @@ fn retag_one(
         );
         return Ok(None);
     }
-    for f in report.findings.iter().filter(|f| {
-        matches!(
-            f.kind,
-            FindingKind::RecordHash
-                | FindingKind::RecordSize
-                | FindingKind::RecordMissing
-                | FindingKind::RecordExtra
-        )
-    }) {
+    let record_findings: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.kind,
+                FindingKind::RecordHash
+                    | FindingKind::RecordSize
+                    | FindingKind::RecordMissing
+                    | FindingKind::RecordExtra
+            )
+        })
+        .collect();
+    for f in &record_findings {
         tracing::warn!(
-            "`{name}`: `{}` {} (kept as is)",
+            "`{name}`: `{}` {}; RECORD is refreshed",
             f.member.as_deref().unwrap_or(""),
             f.what
         );
@@ -151,6 +156,7 @@ fn retag_one(
         .filename
         .as_ref()
         .is_some_and(|f| f.platform_tags == tags)
+        && record_findings.is_empty()
         && !report
             .findings
             .iter()
@@ -172,7 +178,7 @@ fn retag_one(
         eprintln!("`{name}` already has the right tags");
         return Ok(Some(wheel.to_path_buf()));
     }
-    let out = rewrite::retag(wheel, &tags, dest)
+    let out = rewrite::retag_refreshing(wheel, &tags, dest, &report.digests)
         .with_context(|| format!("cannot retag `{}`", wheel.display()))
         .hint("check that the output directory is writable")?;
     Ok(Some(out))

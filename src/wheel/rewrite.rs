@@ -1,5 +1,6 @@
 //! Retagging a wheel (stage 7): new file name, new `Tag:` lines in `WHEEL`, `RECORD`
-//! refreshed for the changed member; every other member copied raw, without recompression.
+//! refreshed for the changed member (and, given the members' digests, for every wrong line);
+//! every other member copied raw, without recompression.
 //! The result is written to a temp file in the destination directory and renamed into place, with
 //! the mode a plain write gives (`--in-place`: the original's mode).
 
@@ -94,6 +95,19 @@ pub fn retag(
     platform_tags: &[PlatformTag],
     dest: Destination<'_>,
 ) -> Result<PathBuf, RewriteError> {
+    retag_refreshing(wheel, platform_tags, dest, &Digests::new())
+}
+
+/// Every file member's `RECORD` sha256 entry and size, as the audit read them.
+pub type Digests = std::collections::BTreeMap<String, (String, u64)>;
+
+/// [`retag`], with every other `RECORD` line made true to `digests` too ([`record::refresh`]).
+pub fn retag_refreshing(
+    wheel: &Path,
+    platform_tags: &[PlatformTag],
+    dest: Destination<'_>,
+    digests: &Digests,
+) -> Result<PathBuf, RewriteError> {
     if platform_tags.is_empty() {
         return Err(RewriteError::NoTags);
     }
@@ -130,6 +144,9 @@ pub fn retag(
     let new_wheel = rewrite_wheel_file(&wheel_text, &new_filename.tag_triples(), is_platform);
     let mut entries =
         record::parse(&record_text).map_err(|e| bad(&record_member, e.to_string()))?;
+    if !digests.is_empty() {
+        record::refresh(&mut entries, digests);
+    }
     let mut found = false;
     for e in entries.iter_mut().filter(|e| e.path == wheel_member) {
         e.hash = Some(record::sha256_entry(new_wheel.as_bytes()));
@@ -155,7 +172,9 @@ pub fn retag(
     };
     let temp =
         crate::files::shared_temp_file(&dir, ".pyx-retag-", ".whl.part").map_err(write_err)?;
-    if matches!(dest, Destination::InPlace) {
+    let replaces_original = matches!(dest, Destination::InPlace)
+        || fs_err::canonicalize(wheel).ok() == fs_err::canonicalize(&out_path).ok();
+    if replaces_original {
         let original = fs_err::metadata(wheel).map_err(write_err)?.permissions();
         temp.as_file()
             .set_permissions(original)

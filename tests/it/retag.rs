@@ -352,3 +352,39 @@ fn retagged_wheels_are_not_0600_and_in_place_keeps_the_mode() {
     assert!(!wheel.exists());
     assert_eq!(mode(&replaced), 0o640, "the original's mode");
 }
+
+/// `retag` kept a wrong RECORD hash (and an unlisted member) silently, so the retagged wheel failed
+/// `pyx verify` with the finding whose hint says "retag it with `pyx retag`, which refreshes RECORD".
+#[test]
+fn retag_refreshes_wrong_record_lines_so_verify_passes() {
+    let ctx = TestContext::new();
+    for (fixture_name, member) in [
+        ("wrong_hash", "demo/__init__.py"),
+        ("not_in_record", "demo/extra.py"),
+    ] {
+        let wheel = copy_in(
+            &ctx,
+            &format!("wheels/broken/{fixture_name}-1.0-cp311-cp311-linux_armv7l.whl"),
+        );
+        let out = ctx.pyx().arg("verify").arg(&wheel).output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!((stdout + &stderr).contains("refreshes RECORD"));
+
+        let out_dir = ctx.path().join(format!("out-{fixture_name}"));
+        let out = ctx
+            .pyx()
+            .args(["retag", "--platform", "linux_armv7l", "-w"])
+            .arg(&out_dir)
+            .arg(&wheel)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains(&format!("`{member}`")) && stderr.contains("RECORD is refreshed"),
+            "{stderr}"
+        );
+        verify_ok(&ctx, Path::new(stdout.trim()));
+    }
+}
