@@ -10,9 +10,11 @@ use crate::wheel::filename::WheelFilename;
 use crate::wheel::metadata::{WheelInfo, WheelMetadata};
 use crate::wheel::reader::WheelError;
 
+mod ar_stream;
 pub mod arm_attributes;
 mod checks;
 pub mod elf;
+pub mod elf_stream;
 pub mod policy;
 mod scan;
 pub mod versions;
@@ -151,13 +153,7 @@ pub fn audit_wheel(
     path: &Path,
     target: Option<&'static Target>,
 ) -> Result<AuditReport, AuditError> {
-    scan::audit(path, target, true)
-}
-
-/// Like [`audit_wheel`] without hashing members against `RECORD`: reads only the ELF files in
-/// full, for callers that only need the binaries and the `.dist-info`.
-pub fn audit_binaries(path: &Path) -> Result<AuditReport, AuditError> {
-    scan::audit(path, None, false)
+    scan::audit(path, target)
 }
 
 /// Why the platform tag of a wheel cannot be derived from its binaries.

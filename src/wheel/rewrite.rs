@@ -138,7 +138,7 @@ pub fn retag_refreshing(
     };
     let wheel_text = String::from_utf8(archive.read(&wheel_member, 16 << 20)?)
         .map_err(|_| bad(&wheel_member, "not UTF-8".into()))?;
-    let record_text = String::from_utf8(archive.read(&record_member, 256 << 20)?)
+    let record_text = String::from_utf8(archive.read(&record_member, 64 << 20)?)
         .map_err(|_| bad(&record_member, "not UTF-8".into()))?;
     let is_platform = platform_tags.iter().any(|t| *t != PlatformTag::Any);
     let new_wheel = rewrite_wheel_file(&wheel_text, &new_filename.tag_triples(), is_platform);
