@@ -347,3 +347,165 @@ fn a_directory_that_is_not_a_python_project_is_an_error() {
     );
     assert!(wheelhouse(&ctx).is_empty(), "{:?}", wheelhouse(&ctx));
 }
+
+/// A file server on 127.0.0.1 (Python's `http.server`) for `dir`, and its base URL; killed when
+/// the guard drops.
+pub(crate) struct FileServer(std::process::Child, pub String);
+
+impl FileServer {
+    pub(crate) fn start(dir: &Path) -> FileServer {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new("python3")
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.split_whitespace().nth(5).expect("a port").to_string();
+        FileServer(child, format!("http://127.0.0.1:{port}"))
+    }
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A truncated download in the cache failed every later run, even with `--no-cache`: its sha256
+/// was never checked again. It is now, and a damaged file is fetched again.
+#[test]
+fn a_damaged_download_in_the_cache_is_fetched_again() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let out = ctx
+        .pyx()
+        .args(["sysroot", "path", "armv7l"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    let sysroot = text(&out).0.trim().to_string();
+    let served = ctx.path().join("served");
+    std::fs::create_dir(&served).unwrap();
+    let name = "demo_pure-1.0-py3-none-any.whl";
+    std::fs::copy(fixture(&format!("wheels/good/{name}")), served.join(name)).unwrap();
+    let server = FileServer::start(&served);
+    let cache = ctx.path().join("cache");
+    let run = || {
+        let out = ctx
+            .pyx()
+            .env("PYX_CACHE_DIR", &cache)
+            .args([
+                "wheel",
+                "--target",
+                "armv7l",
+                "--sysroot",
+                &sysroot,
+                "-w",
+                "wh",
+            ])
+            .arg(format!("{}/{name}", server.1))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        stderr
+    };
+    run();
+    let cached: Vec<PathBuf> = walkdir::WalkDir::new(cache.join("downloads"))
+        .into_iter()
+        .flatten()
+        .map(|e| e.into_path())
+        .filter(|p| p.file_name().is_some_and(|n| n == name))
+        .collect();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    let good = std::fs::read(&cached[0]).unwrap();
+    std::fs::write(&cached[0], &good[..good.len() / 2]).unwrap();
+    let stderr = run();
+    assert!(stderr.contains("is damaged"), "{stderr}");
+    assert_eq!(std::fs::read(&cached[0]).unwrap(), good, "fetched again");
+    assert_eq!(
+        std::fs::read(ctx.path().join("wh").join(name)).unwrap(),
+        good
+    );
+}
+
+/// A truncated wheel in the built-wheel cache failed every later run with `METADATA is
+/// unreadable` (and a hint without `--no-cache`). The entry is checked when it is used, dropped
+/// with a warning, and the package built again.
+#[test]
+fn a_truncated_wheel_in_the_built_wheel_cache_is_built_again() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let project = ctx.path().join("tiny");
+    std::fs::create_dir_all(project.join("tiny")).unwrap();
+    std::fs::write(
+        project.join("pyproject.toml"),
+        "[build-system]\nrequires = [\"flit_core>=3.4\"]\nbuild-backend = \"flit_core.buildapi\"\n\n\
+         [project]\nname = \"tiny\"\nversion = \"1.0\"\ndescription = \"a pure fixture\"\n",
+    )
+    .unwrap();
+    std::fs::write(project.join("tiny/__init__.py"), "x = 1\n").unwrap();
+    let cache = ctx.path().join("cache");
+    let run = || {
+        let out = ctx
+            .pyx()
+            .env("PYX_CACHE_DIR", &cache)
+            .args(["wheel", "--target", "armv7l", "-w", "wh", "./tiny"])
+            .args(["--report", "r.json"])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        (
+            stderr,
+            report(&ctx, Path::new("r.json"))["packages"][0]["source"].clone(),
+        )
+    };
+    let sysroot = ctx
+        .pyx()
+        .args(["sysroot", "path", "armv7l"])
+        .output()
+        .unwrap();
+    let sysroot = PathBuf::from(text(&sysroot).0.trim());
+    std::fs::create_dir_all(cache.join("sysroots")).unwrap();
+    std::os::unix::fs::symlink(
+        &sysroot,
+        cache.join("sysroots").join(sysroot.file_name().unwrap()),
+    )
+    .unwrap();
+    assert_eq!(run().1, "built");
+    assert_eq!(run().1, "cached");
+    let cached: Vec<PathBuf> = walkdir::WalkDir::new(cache.join("built"))
+        .into_iter()
+        .flatten()
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
+        .collect();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    let len = std::fs::metadata(&cached[0]).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&cached[0])
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let (stderr, source) = run();
+    assert!(stderr.contains("is damaged"), "{stderr}");
+    assert_eq!(source, "built");
+    assert_eq!(run().1, "cached");
+}
