@@ -178,8 +178,18 @@ fn retag_one(
         eprintln!("`{name}` already has the right tags");
         return Ok(Some(wheel.to_path_buf()));
     }
-    let out = rewrite::retag_refreshing(wheel, &tags, dest, &report.digests)
-        .with_context(|| format!("cannot retag `{}`", wheel.display()))
-        .hint("check that the output directory is writable")?;
+    let out = rewrite::retag_refreshing(wheel, &tags, dest, &report.digests).map_err(|e| {
+        let hint = match e {
+            rewrite::RewriteError::KeepOriginal { .. } => {
+                "check the original's attributes (`lsattr`: `chattr -i` lifts immutable) and the \
+                 directory's owner and sticky bit, or retag with `-w DIR` instead"
+            }
+            _ => "check that the output directory is writable",
+        };
+        printer::with_hint(
+            anyhow::Error::new(e).context(format!("cannot retag `{}`", wheel.display())),
+            hint,
+        )
+    })?;
     Ok(Some(out))
 }

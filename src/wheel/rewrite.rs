@@ -48,6 +48,16 @@ pub enum RewriteError {
         #[source]
         source: std::io::Error,
     },
+    /// `--in-place` could not remove the original: it is kept, and the retagged copy removed.
+    #[error(
+        "cannot replace `{original}`: it cannot be removed ({error}); it is kept as it was, \
+         and `{retagged}` is not written"
+    )]
+    KeepOriginal {
+        original: PathBuf,
+        retagged: PathBuf,
+        error: std::io::Error,
+    },
     #[error("cannot write `{path}`: {source}")]
     Zip {
         path: PathBuf,
@@ -208,8 +218,16 @@ pub fn retag_refreshing(
     file.flush().map_err(write_err)?;
     drop(file);
     temp.persist(&out_path).map_err(|e| write_err(e.error))?;
-    if matches!(dest, Destination::InPlace) && new_name != old_name {
-        fs_err::remove_file(wheel).map_err(write_err)?;
+    if matches!(dest, Destination::InPlace)
+        && new_name != old_name
+        && let Err(source) = std::fs::remove_file(wheel)
+    {
+        let _ = std::fs::remove_file(&out_path);
+        return Err(RewriteError::KeepOriginal {
+            original: wheel.to_path_buf(),
+            retagged: out_path,
+            error: source,
+        });
     }
     Ok(out_path)
 }

@@ -388,3 +388,46 @@ fn retag_refreshes_wrong_record_lines_so_verify_passes() {
         verify_ok(&ctx, Path::new(stdout.trim()));
     }
 }
+
+/// `retag --in-place` of a wheel that cannot be removed said it "cannot write" the new wheel,
+/// which it had written, and left both. Now the original stays as it was and nothing else is left.
+#[test]
+fn in_place_of_an_unremovable_wheel_keeps_it_and_leaves_nothing_else() {
+    crate::require_tools!("chattr");
+    let ctx = TestContext::new();
+    let wheel = copy_in(&ctx, "wheels/broken/pure_with_so-1.0-py3-none-any.whl");
+    let original = std::fs::read(&wheel).unwrap();
+    let chattr = |flag: &str| {
+        std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(&wheel)
+            .status()
+            .unwrap()
+            .success()
+    };
+    if !chattr("+i") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`chattr +i` needs root (CAP_LINUX_IMMUTABLE) in CI"
+        );
+        eprintln!("SKIPPED: `chattr +i` is not permitted here");
+        return;
+    }
+    let out = ctx
+        .pyx()
+        .args(["retag", "--in-place"])
+        .arg(&wheel)
+        .output()
+        .unwrap();
+    chattr("-i");
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot be removed"), "{stderr}");
+    assert!(stderr.contains("it is kept as it was"), "{stderr}");
+    let names: Vec<_> = std::fs::read_dir(ctx.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["pure_with_so-1.0-py3-none-any.whl"]);
+    assert_eq!(std::fs::read(&wheel).unwrap(), original);
+}
