@@ -75,6 +75,13 @@ fn read_requirements(args: &WheelArgs) -> Result<Requirements> {
     for text in &args.requirements {
         reqs.add_arg(text, &cwd)?;
     }
+    reqs.check_hashes().map_err(|e| {
+        with_hint(
+            e,
+            "add `--hash=sha256:...` to each line (`pip-compile --generate-hashes` writes them \
+             all), or remove every `--hash` to turn the check off",
+        )
+    })?;
     if reqs.requirements.is_empty() {
         return Err(with_hint(
             anyhow::anyhow!("nothing to build: no requirements given"),

@@ -45,6 +45,12 @@ pub enum Failure {
     /// A file's sha256 is none of its `--hash` values.
     #[error(transparent)]
     Hash(IndexError),
+    /// Hash-checking mode, and a package (a dependency) that no `--hash` covers.
+    #[error(
+        "`{name}` (required by {required_by}) has no `--hash`: in hash-checking mode every \
+         package needs one, dependencies included"
+    )]
+    Unhashed { name: String, required_by: String },
     #[error("`{url}`: only http(s) URLs of sdists and wheels are supported")]
     UnsupportedUrl { url: String },
     #[error("`{}` does not exist", .0.display())]
@@ -170,6 +176,12 @@ impl Failure {
             Failure::DownloadUrl(_) => "check the URL",
             Failure::Hash(_) => {
                 "the file changed on the index or the hash is wrong; update the requirements file"
+            }
+            Failure::Unhashed { name, .. } => {
+                return format!(
+                    "add `{name}==VERSION --hash=sha256:...` to the requirements file \
+                     (`pip-compile --generate-hashes` writes every dependency's)"
+                );
             }
             Failure::UnsupportedUrl { .. } => "clone or download it and give the local path",
             Failure::Missing(_) => "give an sdist, a wheel or a source directory",
