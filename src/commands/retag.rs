@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use crate::ExitStatus;
 use crate::audit::{self, FindingKind, binary_findings};
 use crate::cli::RetagArgs;
-use crate::commands::verify::render_finding;
+use crate::commands::verify::{render_finding, render_finding_as};
 use crate::platform::tags::PlatformTag;
-use crate::printer::{self, Diagnostic, ResultExt};
+use crate::printer::{self, Diagnostic, Level, ResultExt};
 use crate::wheel::rewrite::{self, Destination};
 
 /// Findings that mean the tag would lie about the binaries.
@@ -130,8 +130,13 @@ fn retag_one(
             .collect();
     if !contradictions.is_empty() {
         let mut out = String::new();
+        let level = if args.force {
+            Level::Warning
+        } else {
+            Level::Error
+        };
         for f in &contradictions {
-            render_finding(&mut out, f);
+            render_finding_as(&mut out, f, level);
         }
         if args.force {
             eprint!("{out}");

@@ -431,3 +431,24 @@ fn in_place_of_an_unremovable_wheel_keeps_it_and_leaves_nothing_else() {
     assert_eq!(names, ["pure_with_so-1.0-py3-none-any.whl"]);
     assert_eq!(std::fs::read(&wheel).unwrap(), original);
 }
+
+/// `retag --force` printed the overridden findings as `error:` lines and exited 0; they are
+/// warnings now (the run succeeds, so nothing in it is an error).
+#[test]
+fn forced_retag_prints_the_overridden_findings_as_warnings() {
+    let ctx = TestContext::new();
+    let wheel = copy_in(&ctx, "wheels/good/demo-1.0-cp311-cp311-linux_armv7l.whl");
+    let out = ctx
+        .pyx()
+        .args(["retag", "--platform", "linux_armv6l", "--force"])
+        .arg(&wheel)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: `demo-1.0-cp311-cp311-linux_armv7l.whl`: `demo/_demo.cpython-311-arm-linux-gnueabihf.so` is ARM v7 code"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("error:"), "{stderr}");
+}
