@@ -509,3 +509,20 @@ fn a_truncated_wheel_in_the_built_wheel_cache_is_built_again() {
     assert_eq!(source, "built");
     assert_eq!(run().1, "cached");
 }
+
+/// A package whose build failed was listed with source `built` in the summary and the report.
+#[test]
+fn a_failed_package_has_no_source() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let (ok, _, stderr) = wheel(&ctx, &[&package("bad_m64"), "--report", "r.json"]);
+    assert!(!ok, "{stderr}");
+    let row = stderr
+        .lines()
+        .find(|l| l.starts_with("pyx-fixture-bad-m64") || l.starts_with("bad"))
+        .unwrap_or_else(|| panic!("no summary row: {stderr}"));
+    assert!(row.contains(" -  ") && row.ends_with("FAILED"), "{row}");
+    let report = report(&ctx, Path::new("r.json"));
+    assert_eq!(report["packages"][0]["source"], serde_json::Value::Null);
+    assert!(report["packages"][0]["error"].is_string());
+}
