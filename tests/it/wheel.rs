@@ -526,3 +526,20 @@ fn a_failed_package_has_no_source() {
     assert_eq!(report["packages"][0]["source"], serde_json::Value::Null);
     assert!(report["packages"][0]["error"].is_string());
 }
+
+/// An unwritable `--report` path was found only after every wheel had been built and landed.
+#[test]
+fn an_unwritable_report_path_is_refused_before_anything_is_built() {
+    let ctx = TestContext::new();
+    let (ok, _, stderr) = wheel(
+        &ctx,
+        &["six==1.16.0", "--report", "no/such/dir/report.json"],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("cannot write the report `no/such/dir/report.json`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("resolving"), "nothing ran: {stderr}");
+    assert!(wheelhouse(&ctx).is_empty());
+}
