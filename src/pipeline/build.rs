@@ -191,6 +191,7 @@ impl Pipeline<'_> {
         let finished = self
             .finish(&built.wheel, compiled, ran_compiler, &staging)
             .map_err(|mut f| {
+                f.explain_built(&project);
                 if let Failure::SilentFallback {
                     diagnosis,
                     dev_package,

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::audit::{AuditError, DeriveError, Finding};
+use crate::audit::{AuditError, DeriveError, Finding, FindingKind};
 use crate::pep517::BuildError;
 use crate::pipeline::source::SourceError;
 use crate::resolve::ResolveError;
@@ -158,6 +158,52 @@ fn audit_message(f: &Finding) -> String {
 }
 
 impl Failure {
+    /// For an audit finding about a binary of a wheel just built from `project`: say whether the
+    /// source ships that binary prebuilt (the backend copied it in) or the build compiled it
+    /// without pyx's shims; "rebuild with `pyx wheel --target`" is what just ran.
+    pub fn explain_built(&mut self, project: &std::path::Path) {
+        let Failure::Audit(f) = self else {
+            return;
+        };
+        if !matches!(
+            f.kind,
+            FindingKind::ElfMachine
+                | FindingKind::FloatAbi
+                | FindingKind::ArmCpuArch
+                | FindingKind::ExtSuffix
+                | FindingKind::PureWithBinaries
+        ) {
+            return;
+        }
+        let Some(member) = f.member.as_deref() else {
+            return;
+        };
+        let file = member.rsplit('/').next().unwrap_or(member);
+        let shipped = walkdir::WalkDir::new(project)
+            .max_depth(8)
+            .into_iter()
+            .flatten()
+            .find(|e| e.file_type().is_file() && e.file_name().to_string_lossy() == file)
+            .map(|e| {
+                e.path()
+                    .strip_prefix(project)
+                    .unwrap_or(e.path())
+                    .to_path_buf()
+            });
+        f.hint = match shipped {
+            Some(path) => format!(
+                "the source ships `{}` prebuilt and the build copied it into the wheel, so it \
+                 was never compiled for the target: remove it from the sdist (or from the \
+                 package data) and build from source",
+                path.display()
+            ),
+            None => "the build compiled it without pyx's compiler shims (a hard-coded `gcc` or \
+                     `cc`, or a `CC` the package sets itself); run with -v to see the compiler \
+                     calls pyx saw"
+                .to_string(),
+        };
+    }
+
     /// What the user can do about it.
     pub fn hint(&self) -> String {
         let text = match self {

@@ -543,3 +543,45 @@ fn an_unwritable_report_path_is_refused_before_anything_is_built() {
     assert!(!stderr.contains("resolving"), "nothing ran: {stderr}");
     assert!(wheelhouse(&ctx).is_empty());
 }
+
+/// A source that ships a prebuilt x86_64 `.so` failed the audit with the hint "rebuild with
+/// `pyx wheel --target armv7l`", which is what had just run; the hint names the shipped file.
+#[test]
+fn a_prebuilt_binary_in_the_source_is_named_in_the_hint() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let src = ctx.path().join("prebuilt");
+    std::fs::create_dir_all(src.join("src")).unwrap();
+    std::fs::create_dir_all(src.join("pyx_prebuilt")).unwrap();
+    std::fs::copy(
+        fixture("packages/setuptools_c/src/pyx_setuptools_c.c"),
+        src.join("src/pyx_setuptools_c.c"),
+    )
+    .unwrap();
+    std::fs::write(src.join("pyx_prebuilt/__init__.py"), "").unwrap();
+    std::fs::copy(fixture("elf/x86_64.so"), src.join("pyx_prebuilt/_fast.so")).unwrap();
+    std::fs::write(
+        src.join("pyproject.toml"),
+        "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n\
+         [project]\nname = \"pyx-prebuilt\"\nversion = \"1.0\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("setup.py"),
+        "from setuptools import Extension, setup\n\
+         setup(packages=['pyx_prebuilt'], package_data={'pyx_prebuilt': ['*.so']},\n\
+         \x20     ext_modules=[Extension('pyx_setuptools_c', ['src/pyx_setuptools_c.c'])])\n",
+    )
+    .unwrap();
+    let (ok, _, stderr) = wheel(&ctx, &["./prebuilt"]);
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("`pyx_prebuilt/_fast.so`"), "{stderr}");
+    assert!(
+        stderr.contains("hint: the source ships `pyx_prebuilt/_fast.so` prebuilt"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("rebuild with `pyx wheel --target"),
+        "{stderr}"
+    );
+}
