@@ -203,6 +203,14 @@ pub enum RequirementsError {
         text: String,
         message: String,
     },
+    /// A `-r`/`-c` line names a file that cannot be read.
+    #[error("{origin}: cannot read `{}`, which it includes", path.display())]
+    Include {
+        origin: Origin,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("requirements file `{}` includes itself (through {})", path.display(), chain)]
     Cycle { path: PathBuf, chain: String },
     #[error(
@@ -310,10 +318,22 @@ impl Requirements {
             let value = value.map(str::trim).filter(|v| !v.is_empty());
             let need = || value.ok_or_else(|| bad(format!("`{flag}` needs a value")));
             match flag {
-                "-r" | "--requirement" => {
-                    return self.read_file(&base.join(need()?), constraint, stack);
+                "-r" | "--requirement" | "-c" | "--constraint" => {
+                    let included = base.join(need()?);
+                    let constraint = constraint || flag.starts_with("-c") || flag == "--constraint";
+                    return self
+                        .read_file(&included, constraint, stack)
+                        .map_err(|e| match e {
+                            RequirementsError::Read { path, source } if path == included => {
+                                RequirementsError::Include {
+                                    origin: origin.clone(),
+                                    path,
+                                    source,
+                                }
+                            }
+                            e => e,
+                        });
                 }
-                "-c" | "--constraint" => return self.read_file(&base.join(need()?), true, stack),
                 "-i" | "--index-url" => self.index.index_url = Some(need()?.to_string()),
                 "--extra-index-url" => self.index.extra_index_urls.push(need()?.to_string()),
                 "-f" | "--find-links" => {

@@ -178,3 +178,28 @@ fn with_one_hashed_line_every_requirement_and_dependency_needs_a_hash() {
         "{stderr}"
     );
 }
+
+/// A `-r` line naming a missing file gave "cannot read requirements file" without the
+/// `file:line` of the `-r`.
+#[test]
+fn a_missing_nested_file_names_the_line_that_includes_it() {
+    let ctx = TestContext::new();
+    std::fs::write(
+        ctx.path().join("requirements.txt"),
+        "six\n-r extra/missing.txt\n",
+    )
+    .unwrap();
+    let out = ctx
+        .pyx()
+        .args(["wheel", "-r", "requirements.txt", "--target", "armv7l"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: requirements.txt:2: cannot read `extra/missing.txt`, which it includes\n"
+        ),
+        "{stderr}"
+    );
+}
