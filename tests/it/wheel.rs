@@ -585,3 +585,30 @@ fn a_prebuilt_binary_in_the_source_is_named_in_the_hint() {
         "{stderr}"
     );
 }
+
+/// `-w` under a path that cannot hold a directory said `cannot put `ro1/sub` into the wheelhouse
+/// `ro1/sub`` and not what failed.
+#[test]
+fn a_wheelhouse_that_cannot_be_created_says_why() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    std::fs::write(ctx.path().join("ro1"), b"a file").unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "wheel",
+            "--target",
+            "armv7l",
+            "-w",
+            "ro1/sub",
+            "six==1.16.0",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot create the wheelhouse directory `ro1/sub`: Not a directory"),
+        "{stderr}"
+    );
+}
