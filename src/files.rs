@@ -6,21 +6,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-/// A temp file in `dir` for a temp-then-rename write of a file others read (a wheel, a download):
-/// created with mode 0666 & ~umask, the mode a plain `File::create` gives (tempfile's default,
-/// 0600, would make the renamed file private to this user).
-pub fn shared_temp_file(
-    dir: &Path,
-    prefix: &str,
-    suffix: &str,
-) -> std::io::Result<tempfile::NamedTempFile> {
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .suffix(suffix)
-        .permissions(std::fs::Permissions::from_mode(0o666))
-        .tempfile_in(dir)
-}
-
 /// Write `content` to `path` unless it already holds exactly that; true when written.
 pub fn write_if_changed(path: &Path, content: &str) -> Result<bool> {
     write_if_changed_mode(path, content, 0o644)
@@ -34,7 +19,7 @@ pub fn write_if_changed_mode(path: &Path, content: &str, mode: u32) -> Result<bo
     }
     let dir = path.parent().context("a file path has a parent")?;
     fs_err::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = crate::tempfiles::file_in(dir, "write")?;
     std::io::Write::write_all(&mut tmp, content.as_bytes())?;
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(mode))?;
@@ -71,16 +56,5 @@ mod tests {
         );
         assert!(write_if_changed(&file, "b").unwrap());
         assert_eq!(fs_err::read_to_string(&file).unwrap(), "b");
-    }
-
-    /// Wheels written through a tempfile came out 0600, unreadable to a web server or another user.
-    #[test]
-    fn shared_temp_files_get_the_mode_of_a_plain_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let plain = dir.path().join("plain");
-        std::fs::write(&plain, b"x").unwrap();
-        let tmp = shared_temp_file(dir.path(), ".t-", ".tmp").unwrap();
-        let mode = |p: &Path| fs_err::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(tmp.path()), mode(&plain));
     }
 }

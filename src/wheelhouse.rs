@@ -33,6 +33,7 @@ impl Wheelhouse {
             dir: dir.to_path_buf(),
             source,
         })?;
+        crate::tempfiles::sweep(dir, 1, true);
         Ok(Wheelhouse {
             dir: dir.to_path_buf(),
         })
@@ -59,7 +60,7 @@ impl Wheelhouse {
         if same_content(wheel, &dest) {
             return Ok(dest);
         }
-        let mut tmp = crate::files::shared_temp_file(&self.dir, ".pyx-landing-", ".tmp")
+        let mut tmp = crate::tempfiles::file_in(&self.dir, "landing")
             .map_err(err("creating a temp file in it"))?;
         let mut src = std::fs::File::open(wheel).map_err(err("reading the wheel"))?;
         std::io::copy(&mut src, tmp.as_file_mut()).map_err(err("copying the wheel"))?;

@@ -81,9 +81,7 @@ impl BuildEnv {
             return Ok(existing);
         }
         tracing::info!("creating build env for {}", requirements.join(" "));
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".tmp-{key}-"))
-            .tempdir_in(&root)?;
+        let tmp = crate::tempfiles::dir_in(&root, &key)?;
         populate(build, tmp.path(), requirements, pip_args)?;
         relocate_scripts(&tmp.path().join("bin"), tmp.path(), &dir)?;
         let record = Record {

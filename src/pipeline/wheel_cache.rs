@@ -127,9 +127,7 @@ pub fn store_cached(
     let parent = dest.parent().expect("a cache entry has a parent");
     fs_err::create_dir_all(parent)?;
     if dest.exists() {
-        let aside = tempfile::Builder::new()
-            .prefix(".replaced-")
-            .tempdir_in(parent)?;
+        let aside = crate::tempfiles::dir_in(parent, "replaced")?;
         if std::fs::rename(dest, aside.path().join("entry")).is_err() && !dest.exists() {
             tracing::debug!("another build replaced `{}` first", dest.display());
         }

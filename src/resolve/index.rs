@@ -467,7 +467,7 @@ impl Index {
         };
         fs_err::create_dir_all(&dir).map_err(io)?;
         let mut response = self.agent.get(&c.url).call().map_err(|e| http(&c.url, e))?;
-        let mut tmp = crate::files::shared_temp_file(&dir, ".tmp", "").map_err(io)?;
+        let mut tmp = crate::tempfiles::file_in(&dir, "download").map_err(io)?;
         std::io::copy(&mut response.body_mut().as_reader(), &mut tmp).map_err(io)?;
         let actual = sha256_file(tmp.path()).map_err(io)?;
         if let Some(expected) = &c.sha256

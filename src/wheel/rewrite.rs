@@ -180,8 +180,7 @@ pub fn retag_refreshing(
         path: out_path.clone(),
         source,
     };
-    let temp =
-        crate::files::shared_temp_file(&dir, ".pyx-retag-", ".whl.part").map_err(write_err)?;
+    let temp = crate::tempfiles::file_in(&dir, "retag").map_err(write_err)?;
     let replaces_original = matches!(dest, Destination::InPlace)
         || fs_err::canonicalize(wheel).ok() == fs_err::canonicalize(&out_path).ok();
     if replaces_original {
