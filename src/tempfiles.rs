@@ -24,8 +24,14 @@ struct Owner {
     _lock: Option<std::fs::File>,
 }
 
+static OWNER: OnceLock<Owner> = OnceLock::new();
+
+/// This process's token, once it has made a temp entry (a sweep alone takes no lock).
+fn own_token() -> Option<&'static str> {
+    OWNER.get().map(|o| o.token.as_str())
+}
+
 fn owner() -> &'static Owner {
-    static OWNER: OnceLock<Owner> = OnceLock::new();
     OWNER.get_or_init(|| {
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -89,7 +95,7 @@ pub fn file_in(dir: &Path, what: &str) -> std::io::Result<tempfile::NamedTempFil
 
 /// Remove this process's temp entries (on an interrupt: their guards will not run).
 pub fn remove_own() -> usize {
-    let mine = format!("{PREFIX}{}-", owner().token);
+    let mine = own_token().map(|t| format!("{PREFIX}{t}-"));
     let pid = std::process::id();
     let mut dirs = watched().lock().unwrap_or_else(|e| e.into_inner()).clone();
     dirs.push(crate::cache::cache_dir().join("sysroots"));
@@ -97,7 +103,7 @@ pub fn remove_own() -> usize {
     for dir in dirs {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let ours = name.starts_with(&mine)
+            let ours = mine.as_deref().is_some_and(|m| name.starts_with(m))
                 || sysroot_staging(&name).is_some_and(|(_, owner)| owner == pid);
             if ours && remove(&entry.path()) {
                 removed += 1;
@@ -156,7 +162,7 @@ fn is_stale(dir: &Path, name: &str, path: &Path, legacy: bool) -> bool {
             return old(path);
         };
         let token = format!("{pid}-{hex}");
-        if token == owner().token {
+        if Some(token.as_str()) == own_token() {
             return false;
         }
         let lock = owners_dir().join(format!("{token}.lock"));
@@ -196,13 +202,13 @@ fn old(path: &Path) -> bool {
 
 /// Remove the lock files of owners that are gone.
 fn sweep_owner_locks() {
-    let mine = format!("{}.lock", owner().token);
+    let mine = own_token().map(|t| format!("{t}.lock"));
     for entry in std::fs::read_dir(owners_dir())
         .into_iter()
         .flatten()
         .flatten()
     {
-        if entry.file_name().to_string_lossy() == mine {
+        if Some(entry.file_name().to_string_lossy().as_ref()) == mine.as_deref() {
             continue;
         }
         let gone = std::fs::File::open(entry.path()).is_ok_and(|f| f.try_lock().is_ok());
