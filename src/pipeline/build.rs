@@ -120,8 +120,8 @@ impl Pipeline<'_> {
         report.source = Some(Provenance::Built);
         let scratch_root = cache.join("scratch");
         fs_err::create_dir_all(&scratch_root).map_err(cache_io("cannot create the scratch dir"))?;
-        let scratch =
-            tempfile::tempdir_in(&scratch_root).map_err(cache_io("cannot create a scratch dir"))?;
+        let scratch = crate::tempfiles::dir_in(&scratch_root, "build")
+            .map_err(cache_io("cannot create a scratch dir"))?;
         let project = match &task.source {
             SourceTree::Sdist(p) => {
                 source::unpack_sdist(p, &scratch.path().join("src")).map_err(Failure::Sdist)?
@@ -197,6 +197,7 @@ impl Pipeline<'_> {
         let finished = self
             .finish(&built.wheel, compiled, ran_compiler, &staging)
             .map_err(|mut f| {
+                f.explain_built(&project);
                 if let Failure::SilentFallback {
                     diagnosis,
                     dev_package,

@@ -7,6 +7,7 @@ mod env;
 mod fallback;
 mod host_paths;
 mod inspect;
+mod interrupt;
 mod requirements;
 mod retag;
 mod shim;
