@@ -36,3 +36,8 @@ pub const PYX_BUILD_MACHINE_PACKAGES: &str = "PYX_BUILD_MACHINE_PACKAGES";
 /// Set by pyx for one build: pkg-config directories of the target's copies of build requirements,
 /// searched by the `pkg-config` shim before the sysroot's.
 pub const PYX_TARGET_PKG_CONFIG_PATH: &str = "PYX_TARGET_PKG_CONFIG_PATH";
+/// Set by `pyx test` while its command runs: the scratch prefix the wheels are installed into.
+pub const PYX_TEST_PREFIX: &str = "PYX_TEST_PREFIX";
+/// pip's configuration file; `pyx test --pip` sets it to `/dev/null` (and removes every other
+/// `PIP_*` variable) so the target's pip sees the wheelhouse and nothing of this machine's setup.
+pub const PIP_CONFIG_FILE: &str = "PIP_CONFIG_FILE";

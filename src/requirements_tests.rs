@@ -186,7 +186,7 @@ fn malformed_lines_name_file_line_and_text() {
         ("-r\n", "`-r` needs a value"),
         (
             "-r missing.txt\n",
-            "cannot read requirements file `[TEMP]/missing.txt`",
+            "requirements.txt:1: cannot read `[TEMP]/missing.txt`, which it includes",
         ),
     ];
     for (text, expected) in cases {

@@ -347,7 +347,8 @@ fn check_build_machine_reads(
         Some(p) => format!("while building `{p}`"),
         None => format!("in `{}`", cwd.display()),
     };
-    if let Some(read) = build_machine::find_host_read(args, cwd, &build_machine::from_env())
+    if let Some(read) =
+        build_machine::find_host_read(args, cwd, &build_machine::from_env(&cfg.env_dir))
         && !allow.allows(&read.flag)
     {
         let error = with_hint(

@@ -23,12 +23,41 @@ pub struct HostPackage {
     pub dirs: Vec<PathBuf>,
 }
 
-/// The build-machine packages of the current build, from `PYX_BUILD_MACHINE_PACKAGES`.
-pub fn from_env() -> Vec<HostPackage> {
-    std::env::var(env_vars::PYX_BUILD_MACHINE_PACKAGES)
-        .ok()
-        .and_then(|v| serde_json::from_str(&v).ok())
-        .unwrap_or_default()
+/// The build-machine packages of the current build: `PYX_BUILD_MACHINE_PACKAGES` as `pyx wheel`
+/// sets it, else (an env used by hand: `pyx run`, `pyx env create`) found in the site-packages of
+/// the build env (`PYX_BUILD_SITE`, or the one the env `env_dir` was made with) and of the env.
+pub fn from_env(env_dir: &Path) -> Vec<HostPackage> {
+    if let Ok(v) = std::env::var(env_vars::PYX_BUILD_MACHINE_PACKAGES) {
+        return serde_json::from_str(&v).unwrap_or_default();
+    }
+    let mut sites: Vec<PathBuf> = match std::env::var_os(env_vars::PYX_BUILD_SITE) {
+        Some(v) => std::env::split_paths(&v).collect(),
+        None => super::CrossEnv::open(env_dir)
+            .ok()
+            .and_then(|e| e.record.build_site)
+            .into_iter()
+            .collect(),
+    };
+    if !env_dir.as_os_str().is_empty() {
+        let lib = env_dir.join("lib");
+        sites.extend(
+            std::fs::read_dir(lib)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path().join("site-packages")),
+        );
+    }
+    sites
+        .iter()
+        .flat_map(|site| super::buildenv::installed_dists(site))
+        .filter(super::buildenv::InstalledDist::is_platform_c_api)
+        .map(|d| HostPackage {
+            dirs: d.top_level_dirs(),
+            name: d.name,
+            version: d.version,
+        })
+        .collect()
 }
 
 /// A compiler argument that reads a build-machine copy.

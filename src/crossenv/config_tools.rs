@@ -272,6 +272,7 @@ mod tests {
             python_version: "3.11".into(),
             pkg_config_libdir: String::new(),
             log: "/dev/null".into(),
+            env_dir: PathBuf::new(),
         };
         let found = |n: &str| find_in_sysroot(&cfg, n);
         assert_eq!(found("libpng-config"), Some(bin.join("libpng16-config")));

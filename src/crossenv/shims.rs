@@ -56,6 +56,9 @@ pub struct ShimConfig {
     pub pkg_config_libdir: String,
     /// JSON-lines log of every shim call.
     pub log: PathBuf,
+    /// The cross env directory (its own site-packages and the build env it was made with).
+    #[serde(default)]
+    pub env_dir: PathBuf,
 }
 
 impl ShimConfig {
@@ -519,6 +522,7 @@ mod tests {
             python_version: "3.11".into(),
             pkg_config_libdir: String::new(),
             log: "/dev/null".into(),
+            env_dir: PathBuf::new(),
         }
     }
 

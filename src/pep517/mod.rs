@@ -461,7 +461,8 @@ fn run_hook(
             std::env::join_paths(dirs).unwrap_or_default(),
         );
     }
-    let scratch = tempfile::tempdir().map_err(io(Path::new("/tmp")))?;
+    let scratch =
+        crate::tempfiles::dir_in(&std::env::temp_dir(), "hook").map_err(io(Path::new("/tmp")))?;
     let request = scratch.path().join("request.json");
     let outfile = scratch.path().join("reply.json");
     let config_json: serde_json::Map<String, serde_json::Value> = config

@@ -124,8 +124,8 @@ impl Pipeline<'_> {
         report.source = Some(Provenance::Built);
         let scratch_root = cache.join("scratch");
         fs_err::create_dir_all(&scratch_root).map_err(cache_io("cannot create the scratch dir"))?;
-        let scratch =
-            tempfile::tempdir_in(&scratch_root).map_err(cache_io("cannot create a scratch dir"))?;
+        let scratch = crate::tempfiles::dir_in(&scratch_root, "build")
+            .map_err(cache_io("cannot create a scratch dir"))?;
         let project = match &task.source {
             SourceTree::Sdist(p) => {
                 source::unpack_sdist(p, &scratch.path().join("src")).map_err(Failure::Sdist)?
@@ -167,10 +167,16 @@ impl Pipeline<'_> {
                     report.log_tail = diagnose::tail(&text, 15);
                     let advice = diagnose(&text).map(|d| d.advice(target));
                     let dev_package = advice.as_ref().and_then(|a| a.dev_package.clone());
-                    let hint = advice.map_or_else(
-                        || "see the build log for the backend's own message".to_string(),
-                        |a| a.hint,
-                    );
+                    let own_hint = match &error {
+                        BuildError::BuildEnv { source, .. } => source
+                            .chain()
+                            .find_map(|c| c.downcast_ref::<crate::printer::Hinted>())
+                            .map(|h| h.hint.clone()),
+                        _ => None,
+                    };
+                    let hint = advice.map(|a| a.hint).or(own_hint).unwrap_or_else(|| {
+                        "see the build log for the backend's own message".to_string()
+                    });
                     Failure::Build {
                         error: Box::new(error),
                         hint,
@@ -196,6 +202,7 @@ impl Pipeline<'_> {
         let finished = self
             .finish(&built.wheel, compiled, ran_compiler, &staging)
             .map_err(|mut f| {
+                f.explain_built(&project);
                 if let Failure::SilentFallback {
                     diagnosis,
                     dev_package,

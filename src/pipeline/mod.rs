@@ -67,6 +67,7 @@ impl Provenance {
 pub struct PackageReport {
     pub name: String,
     pub version: Option<String>,
+    /// Where the wheel came from; `None` (`null`, `-` in the summary) for a failed package.
     pub source: Option<Provenance>,
     pub backend: Option<String>,
     pub seconds: f64,
@@ -254,6 +255,10 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
             (text.clone(), origin.to_string())
         })
         .collect();
+    // A failed package has no wheel, so no provenance (its build or download is in `error`).
+    for r in reports.iter_mut().filter(|r| r.failed()) {
+        r.source = None;
+    }
     Ok(RunReport {
         packages: reports,
         skipped,

@@ -205,11 +205,12 @@ pub fn ensure(triple: &'static str, arch: &str) -> Result<DebianRust, RustError>
     Ok(DebianRust { root, info })
 }
 
-/// The newest root in the cache that has `triple`'s std.
+/// The newest root in the cache that has `triple`'s std (never a staging directory, `.pyx-tmp-*`).
 fn installed(triple: &str) -> Option<DebianRust> {
     let entries = fs_err::read_dir(roots_dir()).ok()?;
     entries
         .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| e.path())
         .filter_map(|root| RootInfo::read(&root).map(|info| DebianRust { root, info }))
         .filter(|r| r.info.targets.contains_key(triple))
@@ -287,17 +288,10 @@ fn unpack_host(
     debs: &[PathBuf],
 ) -> anyhow::Result<RootInfo> {
     let parent = root.parent().expect("a root has a parent");
-    let staging = parent.join(format!(
-        ".{}.tmp-{}",
-        root.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    if staging.exists() {
-        fs_err::remove_dir_all(&staging)?;
-    }
-    fs_err::create_dir_all(&staging)?;
-    unpack_all(debs, &staging)?;
-    relativize_symlinks(&staging)?;
+    let tmp = crate::tempfiles::dir_in(parent, "rust")?;
+    let staging = tmp.path();
+    unpack_all(debs, staging)?;
+    relativize_symlinks(staging)?;
     for tool in ["rustc", "cargo", "rustdoc"] {
         write_if_changed_mode(
             &staging.join("pyx-bin").join(tool),
@@ -306,7 +300,7 @@ fn unpack_host(
         )?;
     }
     // The staged compiler runs with the staged libraries: a root that does not run never lands.
-    let libs = library_path(&staging);
+    let libs = library_path(staging);
     let out = std::process::Command::new(staging.join("usr/bin/rustc"))
         .arg("-vV")
         .env("LD_LIBRARY_PATH", &libs)
@@ -335,23 +329,20 @@ fn unpack_host(
         host_packages: debs.iter().map(|d| deb_label(d)).collect(),
         targets,
     };
-    info.write(&staging).map_err(|e| anyhow::anyhow!("{e}"))?;
+    info.write(staging).map_err(|e| anyhow::anyhow!("{e}"))?;
     if root.exists() {
         // An incomplete root (no marker) from an interrupted run.
         fs_err::remove_dir_all(root)?;
     }
-    fs_err::rename(&staging, root)?;
+    fs_err::rename(tmp.keep(), root)?;
     Ok(info)
 }
 
 /// Unpack a target's std package beside the root and move its `usr/lib/rustlib/<triple>` in.
 fn add_target(root: &Path, triple: &str, debs: &[PathBuf]) -> anyhow::Result<()> {
-    let staging = root.join(format!(".std-{triple}.tmp-{}", std::process::id()));
-    if staging.exists() {
-        fs_err::remove_dir_all(&staging)?;
-    }
-    fs_err::create_dir_all(&staging)?;
-    unpack_all(debs, &staging)?;
+    let tmp = crate::tempfiles::dir_in(root, "rust-std")?;
+    let staging = tmp.path();
+    unpack_all(debs, staging)?;
     let unpacked = staging.join("usr/lib/rustlib").join(triple);
     if !super::toolchain::has_core(&unpacked.join("lib")) {
         let has: Vec<String> = fs_err::read_dir(staging.join("usr/lib/rustlib"))
@@ -373,7 +364,6 @@ fn add_target(root: &Path, triple: &str, debs: &[PathBuf]) -> anyhow::Result<()>
     }
     fs_err::create_dir_all(dest.parent().expect("rustlib has a parent"))?;
     fs_err::rename(&unpacked, &dest)?;
-    fs_err::remove_dir_all(&staging)?;
     Ok(())
 }
 

@@ -48,14 +48,20 @@ ffi = cffi.FFI()
 ffi.cdef('int abs(int);')
 assert ffi.dlopen(None).abs(-42) == 42
 
-import coverage.tracer
+import sys, coverage
+from coverage.tracer import CTracer
+with open(os.path.join('$work', 'covtarget.py'), 'w') as f:
+    f.write('def traced(n):\n    total = 0\n    for i in range(n):\n        total += i\n    return total\n')
+sys.path.insert(0, '$work')
 cov = coverage.Coverage(data_file=None)
 cov.start()
-def traced(n):
-    return sum(range(n))
-traced(10)
+import covtarget
+covtarget.traced(10)
 cov.stop()
-assert cov.get_data().measured_files(), 'the C tracer recorded nothing'
+lines = cov.get_data().lines(os.path.join('$work', 'covtarget.py'))
+assert lines and 4 in lines, lines
+core = getattr(cov._collector, 'core', None)
+assert core is None or core.tracer_class is CTracer, core.tracer_class
 
 from lxml import etree
 doc = etree.fromstring(b'<r><i>1</i><i>2</i></r>')

@@ -2,10 +2,12 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod deploy;
 mod env;
 mod fallback;
 mod host_paths;
 mod inspect;
+mod interrupt;
 mod requirements;
 mod retag;
 mod rust;

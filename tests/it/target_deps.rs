@@ -132,22 +132,6 @@ fn numpy_c_api_for_i686_builds_the_targets_numpy() {
     );
 }
 
-/// A sdist of a fixture package in `dir`, named `file`.
-fn sdist(ctx: &TestContext, fixture_name: &str, file: &str) -> PathBuf {
-    let dir = ctx.path().join("dist");
-    std::fs::create_dir_all(&dir).unwrap();
-    let status = std::process::Command::new("tar")
-        .arg("-czf")
-        .arg(dir.join(file))
-        .arg("-C")
-        .arg(fixture("packages"))
-        .arg(fixture_name)
-        .status()
-        .expect("run tar");
-    assert!(status.success());
-    dir
-}
-
 /// A build requirement whose header is not under `include/` (as cffi's are) is not provided up
 /// front; the shims refuse the compile that reads the build machine's copy, and pyx builds again
 /// with the target's.
@@ -155,7 +139,13 @@ fn sdist(ctx: &TestContext, fixture_name: &str, file: &str) -> PathBuf {
 fn a_refused_build_machine_header_is_replaced_by_the_targets() {
     require_tools!("arm-linux-gnueabihf-gcc", "qemu-arm", "tar");
     let ctx = TestContext::new();
-    let dist = sdist(&ctx, "capi_provider", "pyx_capi_provider-1.0.tar.gz");
+    let sdist = crate::wheel::sdist(
+        &ctx,
+        "capi_provider",
+        "pyx_capi_provider-1.0.tar.gz",
+        "dist",
+    );
+    let dist = sdist.parent().unwrap();
     let (ok, stderr) = wheel(
         &ctx,
         "armv7l",
@@ -209,4 +199,40 @@ fn meson_dependency_numpy_gets_the_targets_numpy() {
          print('itemsizes ok')",
     );
     assert!(out.contains("itemsizes ok"), "{out}");
+}
+
+/// In an env used by hand there is no overlay, so a compile against the build env's numpy headers
+/// would build for x86_64's type sizes and pass `pyx verify`: the shims refuse it.
+#[test]
+fn an_env_by_hand_refuses_the_build_machines_numpy_headers() {
+    require_tools!("arm-linux-gnueabihf-gcc");
+    let ctx = TestContext::new();
+    let out = ctx
+        .pyx()
+        .args(["env", "create", "xenv", "--target", "armv7l"])
+        .args([
+            "--build-requires",
+            "numpy",
+            "--build-requires",
+            "setuptools",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    std::fs::write(ctx.path().join("x.c"), "#include <numpy/arrayobject.h>\n").unwrap();
+    let out = std::process::Command::new(ctx.path().join("xenv/bin/python"))
+        .current_dir(ctx.path())
+        .args([
+            "-c",
+            "import numpy, subprocess, sys\n\
+             sys.exit(subprocess.call(['cc', '-I' + numpy.get_include(), '-c', 'x.c']))",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("holds the build machine's numpy 2."),
+        "{stderr}"
+    );
 }
