@@ -11,6 +11,10 @@ pub const PYX_PACKAGE: &str = "PYX_PACKAGE";
 pub const PYX_SHIM_ALLOW: &str = "PYX_SHIM_ALLOW";
 /// The build machine's Python (default: `python3` on PATH).
 pub const PYX_BUILD_PYTHON: &str = "PYX_BUILD_PYTHON";
+/// Which Rust toolchain builds Rust extensions: `debian` (pyx's copy of Debian's `rustc-web`
+/// and the target's std), `user` (RUSTC/CARGO, or `rustc` on PATH, which must have the target);
+/// unset: the user's when it has the target's std, else Debian's.
+pub const PYX_RUST_TOOLCHAIN: &str = "PYX_RUST_TOOLCHAIN";
 
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 pub const HOME: &str = "HOME";

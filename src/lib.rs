@@ -23,6 +23,7 @@ pub mod printer;
 pub mod python;
 pub mod requirements;
 pub mod resolve;
+pub mod rust;
 pub mod sysroot;
 pub mod tempfiles;
 pub mod wheel;

@@ -257,3 +257,19 @@ fn target_environment_values() {
     assert_eq!(env.python_version().string, "3.11");
     assert_eq!(env.sys_platform(), "linux");
 }
+
+#[test]
+fn no_binary_never_reaches_the_build_envs_pip() {
+    // `pyx wheel --no-binary :all:` builds the target's packages from source; the build envs
+    // still take build-machine wheels (maturin, cffi, setuptools-rust are binaries or need them).
+    let mut index = IndexOptions {
+        index_url: Some("https://example.org/simple".into()),
+        ..IndexOptions::default()
+    };
+    index.no_binary.add(":all:").unwrap();
+    index.only_binary.add("numpy").unwrap();
+    assert_eq!(
+        index.pip_args(),
+        ["--index-url", "https://example.org/simple"]
+    );
+}

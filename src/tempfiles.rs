@@ -113,9 +113,9 @@ pub fn remove_own() -> usize {
     removed
 }
 
-/// Sweep the cache's temp entries whose owner is gone: scratch dirs, build envs, sysroots being
-/// provisioned, downloads, overlays, replaced built wheels, and pyx's entries in the system temp
-/// dir. Cheap: it lists a few directories.
+/// Sweep the cache's temp entries whose owner is gone: scratch dirs, build envs, sysroots and
+/// Debian's Rust (a root or a target's std) being provisioned, downloads, overlays, replaced built
+/// wheels, and pyx's entries in the system temp dir. Cheap: it lists a few directories.
 pub fn sweep_cache() {
     let cache = crate::cache::cache_dir();
     for (dir, depth) in [
@@ -125,6 +125,8 @@ pub fn sweep_cache() {
         ("downloads", 3),
         ("target-deps", 2),
         ("built", 2),
+        ("rust", 1),
+        ("rust", 2),
     ] {
         sweep(&cache.join(dir), depth, true);
     }

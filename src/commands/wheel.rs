@@ -311,6 +311,10 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
         reports.len() - failed
     ));
     out.push_str(&fallback_notes(reports));
+    out.push_str(&crate::rust::summary_note(reports.iter().filter_map(|r| {
+        let version = r.version.as_deref().unwrap_or_default();
+        Some((format!("{} {version}", r.name), r.rust.as_ref()?))
+    })));
     out
 }
 

@@ -28,6 +28,8 @@ enum Backend {
     Build(BuildError),
     /// A target build dependency could not be provided.
     Dependency(Box<Failure>),
+    /// A Rust build without a toolchain for the target.
+    Rust(crate::rust::RustError),
 }
 
 /// A wheel that passed the audit, with its final tags.
@@ -99,6 +101,7 @@ impl Pipeline<'_> {
             manylinux: self.settings.manylinux,
             profile: &self.profile_key,
             pyx: env!("CARGO_PKG_VERSION"),
+            rust: crate::rust::toolchain::requested(),
             source: source_hash,
         }
         .entry_dir(&cache);
@@ -115,6 +118,7 @@ impl Pipeline<'_> {
             report.tags = info.tags;
             report.log = info.log;
             report.build_dependencies = info.build_dependencies;
+            report.rust = info.rust;
             return Ok(wheel);
         }
         report.source = Some(Provenance::Built);
@@ -180,6 +184,7 @@ impl Pipeline<'_> {
                     }
                 }
                 Backend::Dependency(f) => *f,
+                Backend::Rust(e) => Failure::Rust(e),
             })?;
         report.backend = Some(built.build_system.backend.clone());
         self.reporter.stage(label, Stage::Auditing);
@@ -227,6 +232,7 @@ impl Pipeline<'_> {
             tags: finished.tags,
             log: Some(log),
             build_dependencies: report.build_dependencies.clone(),
+            rust: report.rust.clone(),
         };
         store_cached(&staging, &finished.wheel, &info, &cached_dir)
             .map_err(cache_io("cannot store the built wheel in the cache"))
@@ -241,8 +247,15 @@ impl Pipeline<'_> {
         report: &mut PackageReport,
         chain: &[String],
     ) -> Result<Built, Backend> {
-        let frontend = Frontend::start(self.host, request).map_err(Backend::Build)?;
+        let mut frontend = Frontend::start(self.host, request).map_err(Backend::Build)?;
+        // Before any hook (maturin's `get_requires_for_build_wheel` wants cargo), and again with
+        // what that hook added (a `setup.py`'s `setup_requires`).
+        let static_requires = frontend.build_system.requires.clone();
+        report.rust = self.setup_rust(&mut frontend, request, &static_requires)?;
         let requires = frontend.requires().map_err(Backend::Build)?;
+        if report.rust.is_none() {
+            report.rust = self.setup_rust(&mut frontend, request, &requires)?;
+        }
         let build_env = self.host.build_env(&requires).map_err(|source| {
             Backend::Build(BuildError::BuildEnv {
                 package: request.package.to_string(),
@@ -282,6 +295,36 @@ impl Pipeline<'_> {
                 }
             }
         }
+    }
+
+    /// A Rust build gets its toolchain and target (see `crate::rust`); what the report says.
+    fn setup_rust(
+        &self,
+        frontend: &mut Frontend<'_>,
+        request: &BuildRequest<'_>,
+        requires: &[String],
+    ) -> Result<Option<crate::rust::RustReport>, Backend> {
+        let Some(env) = self.host.cross_env() else {
+            return Ok(None);
+        };
+        let source = request.source_dir;
+        let Some(rust) = crate::rust::prepare(source, &frontend.build_system, requires, env)
+            .map_err(Backend::Rust)?
+        else {
+            return Ok(None);
+        };
+        let r = &rust.report;
+        let line = format!(
+            "a Rust build ({}): rustc {} for `{}` ({})",
+            r.build.as_str(),
+            r.rustc,
+            r.target,
+            r.from
+        );
+        tracing::info!("{}: {line}", request.package);
+        frontend.note(&line);
+        frontend.extend_env(rust.env.vars, rust.env.path_prefix);
+        Ok(Some(rust.report))
     }
 
     /// Audit a freshly built wheel, refuse a silent pure fallback, and retag it for the target.

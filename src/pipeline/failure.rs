@@ -143,6 +143,9 @@ pub enum Failure {
     Retag(RewriteError),
     #[error("not built: an earlier package failed")]
     NotBuilt,
+    /// A Rust build with no toolchain for the target.
+    #[error(transparent)]
+    Rust(crate::rust::RustError),
 }
 
 fn audit_message(f: &Finding) -> String {
@@ -280,6 +283,7 @@ impl Failure {
             Failure::Derive(e) => e.hint(),
             Failure::Retag(_) => "run `pyx inspect` on the built wheel",
             Failure::NotBuilt => "pass `--keep-going` to build the rest anyway",
+            Failure::Rust(e) => return e.hint(),
         };
         text.to_string()
     }

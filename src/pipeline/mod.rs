@@ -85,6 +85,9 @@ pub struct PackageReport {
     /// The target build dependencies it was compiled against (numpy for a numpy-C-API package).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub build_dependencies: Vec<target_deps::BuildDependency>,
+    /// For a Rust extension: how it builds and the toolchain that built it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rust: Option<crate::rust::RustReport>,
     /// The last lines of the build log, for a failure.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,
@@ -115,6 +118,7 @@ impl PackageReport {
             log: None,
             failure: None,
             build_dependencies: Vec::new(),
+            rust: None,
             log_tail: Vec::new(),
             pure_fallback: None,
             required_by: required_by.into(),

@@ -15,6 +15,10 @@ pub struct CacheKey<'a> {
     /// Hash of the target profile.
     pub profile: &'a str,
     pub pyx: &'static str,
+    /// The Rust toolchain asked for (`RUSTC`, `PYX_RUST_TOOLCHAIN`), when any: a wheel built by
+    /// another compiler is another build. Left out when unset, so other keys stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rust: Option<String>,
     /// Content hash of the sdist or source tree.
     pub source: String,
 }
@@ -38,6 +42,9 @@ pub struct CachedInfo {
     /// The target build dependencies it was compiled against.
     #[serde(default)]
     pub build_dependencies: Vec<crate::pipeline::target_deps::BuildDependency>,
+    /// The Rust toolchain that built it.
+    #[serde(default)]
+    pub rust: Option<crate::rust::RustReport>,
 }
 
 /// The file of an entry that holds its wheel's sha256, checked when the entry is used (entries of
@@ -154,10 +161,19 @@ mod tests {
             manylinux,
             profile: "p",
             pyx: "0.1.0",
+            rust: None,
             source: source.into(),
         };
         let root = Path::new("/c");
         let a = key("s", false).entry_dir(root);
+        // Keys without a Rust toolchain asked for are what they were before the field existed.
+        let json = serde_json::to_string(&key("s", false)).unwrap();
+        assert!(!json.contains("rust"), "{json}");
+        let asked = CacheKey {
+            rust: Some("RUSTC=/opt/rust/bin/rustc".into()),
+            ..key("s", false)
+        };
+        assert_ne!(a, asked.entry_dir(root));
         assert!(a.starts_with("/c/built"));
         assert_eq!(a, key("s", false).entry_dir(root));
         assert_ne!(a, key("t", false).entry_dir(root));
@@ -177,6 +193,7 @@ mod tests {
             tags: vec!["linux_armv7l".parse().unwrap()],
             log: None,
             build_dependencies: Vec::new(),
+            rust: None,
         };
         let dest = dir.path().join("built/ab/abcd");
         assert!(read_cached(&dest).is_none());
@@ -206,6 +223,7 @@ mod tests {
             tags: Vec::new(),
             log: None,
             build_dependencies: Vec::new(),
+            rust: None,
         };
         let good = concat!(
             env!("CARGO_MANIFEST_DIR"),

@@ -10,6 +10,7 @@ mod inspect;
 mod interrupt;
 mod requirements;
 mod retag;
+mod rust;
 mod shim;
 mod sysroot;
 mod system_libs;
