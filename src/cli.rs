@@ -56,6 +56,8 @@ pub enum Command {
     Run(RunArgs),
     /// Install wheels into a scratch prefix and run a command with the target's Python under QEMU.
     Test(TestArgs),
+    /// Write a static package index (PEP 503/691) for a wheelhouse, for devices to install from.
+    Index(IndexArgs),
     /// The compiler/tool shims of a cross env (called through the env's wrappers, not by hand).
     #[command(hide = true)]
     Shim(ShimArgs),
@@ -323,8 +325,8 @@ pub struct RunArgs {
 pub struct TestArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Wheels to install into the scratch prefix.
-    #[arg(required = true, value_name = "WHEEL")]
+    /// Wheels to install into the scratch prefix, or directories of wheels (a wheelhouse).
+    #[arg(value_name = "WHEEL|DIR")]
     pub wheels: Vec<PathBuf>,
     /// Command to run (default: import every top-level module of every wheel); `python` is the
     /// target's Python under QEMU.
@@ -333,6 +335,33 @@ pub struct TestArgs {
     /// Keep the scratch prefix and print its path.
     #[arg(long)]
     pub keep: bool,
+    /// Install and run wheels that fail the audit (the checks of `pyx verify --target`).
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Install with the target's own pip under QEMU, as a device would (the sysroot gets the
+    /// target's `python3-pip` when it lacks pip): from the given wheelhouse only, or --index-url.
+    #[arg(long)]
+    pub pip: bool,
+    /// With --pip: install what this requirements file names (repeatable), e.g. the one the
+    /// wheelhouse was built from.
+    #[arg(
+        short = 'r',
+        long = "requirement",
+        value_name = "FILE",
+        requires = "pip"
+    )]
+    pub requirement_files: Vec<PathBuf>,
+    /// With --pip: install from this package index (e.g. a `pyx index` a web server serves)
+    /// instead of the given directories.
+    #[arg(long, value_name = "URL", requires = "pip")]
+    pub index_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// The wheelhouse: its `.whl` files are indexed into DIR/simple/.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,10 @@ pub const PYX_SHIM_ALLOW: &str = "PYX_SHIM_ALLOW";
 /// uv's, else one pyx provisions from Debian; `python3` when no version is asked for). The value
 /// `debian` asks for the provisioned one.
 pub const PYX_BUILD_PYTHON: &str = "PYX_BUILD_PYTHON";
+/// Which Rust toolchain builds Rust extensions: `debian` (pyx's copy of Debian's `rustc-web`
+/// and the target's std), `user` (RUSTC/CARGO, or `rustc` on PATH, which must have the target);
+/// unset: the user's when it has the target's std, else Debian's.
+pub const PYX_RUST_TOOLCHAIN: &str = "PYX_RUST_TOOLCHAIN";
 
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 /// Read to find uv's Python installs (`$XDG_DATA_HOME/uv/python`).
@@ -43,3 +47,8 @@ pub const PYX_TARGET_PKG_CONFIG_PATH: &str = "PYX_TARGET_PKG_CONFIG_PATH";
 /// The Debian mirror pyx's private apt states download from (default: the host's Debian mirror
 /// from its apt sources, else `http://deb.debian.org/debian`).
 pub const PYX_DEBIAN_MIRROR: &str = "PYX_DEBIAN_MIRROR";
+/// Set by `pyx test` while its command runs: the scratch prefix the wheels are installed into.
+pub const PYX_TEST_PREFIX: &str = "PYX_TEST_PREFIX";
+/// pip's configuration file; `pyx test --pip` sets it to `/dev/null` (and removes every other
+/// `PIP_*` variable) so the target's pip sees the wheelhouse and nothing of this machine's setup.
+pub const PIP_CONFIG_FILE: &str = "PIP_CONFIG_FILE";

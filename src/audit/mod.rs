@@ -10,9 +10,11 @@ use crate::wheel::filename::WheelFilename;
 use crate::wheel::metadata::{WheelInfo, WheelMetadata};
 use crate::wheel::reader::WheelError;
 
+mod ar_stream;
 pub mod arm_attributes;
 mod checks;
 pub mod elf;
+pub mod elf_stream;
 pub mod policy;
 mod python_tags;
 mod scan;
@@ -103,6 +105,9 @@ pub struct AuditReport {
     /// Every member name (to tell libraries shipped in the wheel from system ones).
     #[serde(skip)]
     pub members: Vec<String>,
+    /// Each file member's `RECORD`-style sha256 and size, as read (empty when not hashed).
+    #[serde(skip)]
+    pub digests: std::collections::BTreeMap<String, (String, u64)>,
     /// What makes the wheel unsound.
     pub findings: Vec<Finding>,
     /// What the user should know but does not make the wheel unsound (e.g. newer-CPU code that
@@ -152,13 +157,7 @@ pub fn audit_wheel(
     path: &Path,
     target: Option<&'static Target>,
 ) -> Result<AuditReport, AuditError> {
-    scan::audit(path, target, true)
-}
-
-/// Like [`audit_wheel`] without hashing members against `RECORD`: reads only the ELF files in
-/// full. For retagging, where only the binaries and the `.dist-info` matter.
-pub fn audit_binaries(path: &Path) -> Result<AuditReport, AuditError> {
-    scan::audit(path, None, false)
+    scan::audit(path, target)
 }
 
 /// Why the platform tag of a wheel cannot be derived from its binaries.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ExitStatus;
 use crate::cli::{EnvCommand, EnvCreateArgs, EnvShowArgs, GlobalArgs};
 use crate::crossenv::CrossEnv;
-use crate::crossenv::buildenv::{BuildEnv, default_requirements};
+use crate::crossenv::buildenv::{BuildEnv, default_requirements, with_pip};
 use crate::platform::TargetProfile;
 
 pub fn run(cmd: EnvCommand, _global: &GlobalArgs) -> Result<ExitStatus> {
@@ -25,7 +25,7 @@ fn create(args: EnvCreateArgs) -> Result<ExitStatus> {
     let requirements = if args.build_requires.is_empty() {
         default_requirements()
     } else {
-        args.build_requires
+        with_pip(args.build_requires)
     };
     let build_env = BuildEnv::ensure(&build, &requirements, &[])?;
     let env = CrossEnv::create_with(&args.dir, &profile, &build, Some(&build_env))?;

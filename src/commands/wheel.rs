@@ -22,6 +22,9 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let started = std::time::SystemTime::now();
     let requirements = read_requirements(&args)?;
     let settings = settings(&args, &requirements)?;
+    if let Some(path) = &args.report {
+        check_report_path(path)?;
+    }
     let request = args.target.request();
     let build_python = request.build_python()?;
     let profile = TargetProfile::resolve(&request, &build_python)?;
@@ -76,6 +79,13 @@ fn read_requirements(args: &WheelArgs) -> Result<Requirements> {
     for text in &args.requirements {
         reqs.add_arg(text, &cwd)?;
     }
+    reqs.check_hashes().map_err(|e| {
+        with_hint(
+            e,
+            "add `--hash=sha256:...` to each line (`pip-compile --generate-hashes` writes them \
+             all), or remove every `--hash` to turn the check off",
+        )
+    })?;
     if reqs.requirements.is_empty() {
         return Err(with_hint(
             anyhow::anyhow!("nothing to build: no requirements given"),
@@ -140,6 +150,22 @@ impl Timing {
             compiler_seconds: crate::crossenv::busy_seconds(compiles),
         }
     }
+}
+
+/// Refuse a `--report` path that cannot be written before anything is built (the check leaves an
+/// existing file as it is and removes the empty one it made).
+fn check_report_path(path: &Path) -> Result<()> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .with_context(|| format!("cannot write the report `{}`", path.display()))
+        .map_err(|e| with_hint(e, "give `--report` a path in a writable directory"))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }
 
 /// `--report FILE`: the run as JSON.
@@ -292,6 +318,10 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
         reports.len() - failed
     ));
     out.push_str(&fallback_notes(reports));
+    out.push_str(&crate::rust::summary_note(reports.iter().filter_map(|r| {
+        let version = r.version.as_deref().unwrap_or_default();
+        Some((format!("{} {version}", r.name), r.rust.as_ref()?))
+    })));
     out
 }
 

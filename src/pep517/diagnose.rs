@@ -28,8 +28,12 @@ pub enum Diagnosis {
     ShimRefused { line: String, hint: Option<String> },
     /// numpy's long-double check without `longdouble_format`.
     LongDouble,
-    /// A Rust extension (not supported).
-    Rust,
+    /// A Rust build failed; `needs` when a crate wants a newer Rust than the toolchain
+    /// (`orjson@3.13.0 requires rustc 1.95`).
+    Rust { needs: Option<String> },
+    /// rustc refused an x86 target feature for another CPU: a build script that tested
+    /// `cfg!(target_arch)` (the build machine's) turned on x86_64-only code.
+    RustHostCfg { feature: String },
 }
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
@@ -103,11 +107,29 @@ pub fn diagnose(log: &str) -> Option<Diagnosis> {
         if line.contains("No long double representation defined") {
             return Some(Diagnosis::LongDouble);
         }
+        if let Some(feature) = line
+            .split_once("error: the feature named `")
+            .and_then(|(_, rest)| rest.split_once("` is not valid for this target"))
+            .map(|(feature, _)| feature)
+        {
+            return Some(Diagnosis::RustHostCfg {
+                feature: feature.to_string(),
+            });
+        }
+        if let Some(needs) = line
+            .trim()
+            .split_once(" requires rustc ")
+            .filter(|(krate, _)| krate.contains('@') && !krate.contains(' '))
+        {
+            return Some(Diagnosis::Rust {
+                needs: Some(format!("{} requires rustc {}", needs.0, needs.1.trim())),
+            });
+        }
         if line.contains("can't find Rust compiler")
             || line.contains("setuptools_rust")
             || (line.contains("maturin") && line.contains("error"))
         {
-            return Some(Diagnosis::Rust);
+            return Some(Diagnosis::Rust { needs: None });
         }
     }
     None
@@ -241,10 +263,23 @@ impl Diagnosis {
                 meson needs the cross file's `longdouble_format` (pass it with \
                 `-C setup-args=--cross-file=...` or let pyx generate it)"
                 .to_string(),
-            Diagnosis::Rust => {
-                "Rust extensions cannot be cross-built by pyx yet (the target's Rust std is needed)"
-                    .to_string()
-            }
+            Diagnosis::Rust { needs: Some(needs) } => format!(
+                "{needs}, newer than the Rust that built it (the report's `rust.rustc`): pin an \
+                 older release of the package, or use a newer Rust toolchain with the target's \
+                 std (RUSTC, or `rustc` on PATH after `rustup target add`)"
+            ),
+            Diagnosis::RustHostCfg { feature } => format!(
+                "rustc refused the CPU feature `{feature}` for `{}`: the crate's build script \
+                 turned on code for the build machine's CPU (it tests `cfg!(target_arch)`, which \
+                 in a build script is x86_64, instead of `CARGO_CFG_TARGET_ARCH`); that is the \
+                 package's bug (orjson 3.11.0 to 3.13.0 for 64-bit targets, for one): pin a \
+                 release without it (orjson<3.11)",
+                target.name
+            ),
+            Diagnosis::Rust { needs: None } => "cargo's error is in the build log; pyx gave \
+                cargo the target, the env's `cc` shim as linker and PyO3's configuration (see \
+                the Rust section of docs/wheel.md)"
+                .to_string(),
         }
     }
 }
@@ -334,6 +369,19 @@ mod tests {
                 Diagnosis::HostHeaders,
             ),
             ("#error No long double representation defined", Diagnosis::LongDouble),
+            (
+                "error: the feature named `bmi2` is not valid for this target",
+                Diagnosis::RustHostCfg {
+                    feature: "bmi2".into(),
+                },
+            ),
+            (
+                "error: rustc 1.85.0 is not supported by the following packages:\n  \
+                 orjson@3.13.0 requires rustc 1.95",
+                Diagnosis::Rust {
+                    needs: Some("orjson@3.13.0 requires rustc 1.95".into()),
+                },
+            ),
         ];
         for (log, expected) in cases {
             assert_eq!(diagnose(log), Some(expected), "{log}");

@@ -61,6 +61,10 @@ impl BuildHost for CrossHost {
             .collect()
     }
 
+    fn cross_env(&self) -> Option<&CrossEnv> {
+        Some(&self.env)
+    }
+
     fn compiler_calls(&self, package: &str) -> Vec<ShimCall> {
         let mut calls = self.env.shim_calls(Some(package)).unwrap_or_default();
         calls.retain(ShimCall::is_compiler);

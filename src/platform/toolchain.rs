@@ -272,9 +272,7 @@ fn probe_compiler(
     lang: Lang,
 ) -> Result<Probe> {
     let command = cc.join(" ");
-    let dir = tempfile::Builder::new()
-        .prefix("pyx-probe")
-        .tempdir()
+    let dir = crate::tempfiles::dir_in(&std::env::temp_dir(), "probe")
         .context("cannot create a temp dir for the compiler probe")?;
     let src = dir.path().join(match lang {
         Lang::C => "probe.c",

@@ -287,6 +287,92 @@ impl PrivateApt {
         )
     }
 
+    /// Every version of `package` the package lists offer, as `apt-cache madison` lists them
+    /// (highest first); empty when there is none.
+    pub fn versions(&self, package: &str) -> Result<Vec<String>> {
+        let out = self
+            .apt("apt-cache")
+            .args(["madison", package])
+            .output()
+            .context("failed to run `apt-cache madison`")?;
+        let mut versions: Vec<String> = Vec::new();
+        for v in String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.split('|').next().is_some_and(|p| p.trim() == package))
+            .filter_map(|l| l.split('|').nth(1).map(|v| v.trim().to_string()))
+        {
+            if !versions.contains(&v) {
+                versions.push(v);
+            }
+        }
+        Ok(versions)
+    }
+
+    /// The packages installing `packages` (`name=version`) would add to the build machine: a
+    /// simulated install against the host's real dpkg status, new packages only (upgrades of
+    /// installed ones are left to the host). Returns (name, version, arch).
+    pub fn new_on_host(&self, packages: &[String]) -> Result<Vec<(String, String, String)>> {
+        let plan = self
+            .apt_get()
+            .args(["install", "-s", "--no-install-recommends"])
+            .arg("-oDir::State::status=/var/lib/dpkg/status")
+            .args(packages)
+            .output()
+            .context("failed to run `apt-get install -s`")?;
+        if !plan.status.success() {
+            return Err(self.resolve_error(packages, &String::from_utf8_lossy(&plan.stderr)));
+        }
+        // An upgrade reads `Inst libc6 [2.36-9+deb12u10] (2.36-9+deb12u14 ...)`.
+        Ok(String::from_utf8_lossy(&plan.stdout)
+            .lines()
+            .filter_map(parse_inst_line)
+            .filter(|(pkg, _, _)| !pkg.contains('['))
+            .collect())
+    }
+
+    /// `apt-get download` exactly these (name, version) pairs into the private cache; returns the
+    /// `.deb` paths and how many bytes were downloaded (files already there are kept).
+    pub fn download_exact(&self, packages: &[(String, String)]) -> Result<(Vec<PathBuf>, u64)> {
+        let archives = self.dir.join("cache/archives");
+        let mut debs = Vec::new();
+        let mut bytes = 0;
+        for (pkg, version) in packages {
+            // `Architecture: all` packages carry `_all` in their file name.
+            let found = || {
+                [self.arch.as_str(), "all"]
+                    .iter()
+                    .map(|arch| {
+                        archives.join(format!("{pkg}_{}_{arch}.deb", version.replace(':', "%3a")))
+                    })
+                    .find(|p| p.is_file())
+            };
+            if let Some(deb) = found() {
+                debs.push(deb);
+                continue;
+            }
+            let out = self
+                .apt_get()
+                .arg("download")
+                .arg(format!("{pkg}={version}"))
+                .current_dir(&archives)
+                .output()
+                .context("failed to run `apt-get download`")?;
+            let Some(deb) = found().filter(|_| out.status.success()) else {
+                return Err(with_hint(
+                    anyhow::anyhow!(
+                        "downloading `{pkg}={version}` ({}) failed: {}",
+                        self.arch,
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    ),
+                    "run again; a mirror mid-sync is usually fixed within minutes",
+                ));
+            };
+            bytes += fs_err::metadata(&deb)?.len();
+            debs.push(deb);
+        }
+        Ok((debs, bytes))
+    }
+
     fn resolve_error(&self, packages: &[String], stderr: &str) -> anyhow::Error {
         let missing: Vec<&str> = stderr
             .lines()
@@ -461,6 +547,12 @@ mod tests {
             Some(("media-types".into(), "10.0.0".into(), "all".into()))
         );
         assert_eq!(parse_inst_line("Conf libc6 (2.36)"), None);
+        // An upgrade of an installed package names the old version in brackets: `new_on_host`
+        // leaves those out.
+        let upgrade = parse_inst_line(
+            "Inst libc6 [2.36-9+deb12u10] (2.36-9+deb12u14 Debian:12.15/oldstable [amd64])",
+        );
+        assert!(upgrade.is_some_and(|(pkg, _, _)| pkg.contains('[')));
     }
 
     #[test]

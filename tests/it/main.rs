@@ -2,13 +2,16 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod deploy;
 mod env;
 mod fallback;
 mod host_paths;
 mod inspect;
+mod interrupt;
 mod releases;
 mod requirements;
 mod retag;
+mod rust;
 mod shim;
 mod sysroot;
 mod system_libs;

@@ -530,3 +530,71 @@ fn x86_objects_in_a_static_library() {
     let good = "wheels/good/demo_static-1.0-cp311-cp311-linux_armv7l.whl";
     assert_eq!(findings(&ctx, good, &["--target", "armv7l"]), (0, vec![]));
 }
+
+/// Peak RSS in KiB of `pyx ARGS` (measured by a Python parent whose only child it is), with its
+/// exit code.
+fn peak_rss(ctx: &TestContext, args: &[&std::ffi::OsStr]) -> (i32, u64) {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import resource, subprocess, sys\n\
+             r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n\
+             print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+        ])
+        .arg(crate::common::pyx_bin())
+        .args(args)
+        .current_dir(ctx.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    let mut fields = stdout.split_whitespace().map(|f| f.parse::<i64>().unwrap());
+    let (code, kib) = (fields.next(), fields.next());
+    assert!(kib.is_some(), "{stdout}{stderr}");
+    (code.unwrap() as i32, kib.unwrap() as u64)
+}
+
+/// A 4 MB wheel holding a 4 GiB all-zero member that starts with `\x7fELF` (honest sizes, under
+/// the ratio check) made `pyx verify` use 4.2 GB of RAM: every ELF member was read into memory
+/// whole, in verify, inspect and retag. Memory must not grow with the member's size.
+#[test]
+fn a_zip_bomb_with_honest_sizes_is_not_held_in_memory() {
+    let ctx = TestContext::new();
+    let bomb = |mib: u64| {
+        let dir = ctx.path().join(format!("bomb-{mib}"));
+        std::fs::create_dir(&dir).unwrap();
+        let out = std::process::Command::new("python3")
+            .arg(fixture("wheels/make_bomb.py"))
+            .arg(&dir)
+            .arg((mib << 20).to_string())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+        std::path::PathBuf::from(text(&out).0.trim())
+    };
+    let (small, big) = (bomb(16), bomb(128));
+    let out_dir = ctx.path().join("out");
+    for (command, extra, code) in [
+        ("verify", &[][..], 1),
+        ("inspect", &[][..], 2),
+        ("retag", &["--platform", "linux_armv7l", "-w", "out"][..], 1),
+    ] {
+        let run = |wheel: &std::path::Path| {
+            let mut args = vec![std::ffi::OsStr::new(command)];
+            args.extend(extra.iter().map(std::ffi::OsStr::new));
+            args.push(wheel.as_os_str());
+            peak_rss(&ctx, &args)
+        };
+        let (small_code, small_kib) = run(&small);
+        let (big_code, big_kib) = run(&big);
+        eprintln!(
+            "pyx {command}: peak RSS {small_kib} KiB with 2 x 16 MiB ELF members, \
+             {big_kib} KiB with 2 x 128 MiB"
+        );
+        assert_eq!((small_code, big_code), (code, code), "pyx {command}");
+        assert!(
+            big_kib < small_kib + 8 * 1024 && big_kib < 64 * 1024,
+            "pyx {command} grew from {small_kib} KiB to {big_kib} KiB"
+        );
+    }
+    assert!(!out_dir.exists() || std::fs::read_dir(&out_dir).unwrap().next().is_none());
+}
