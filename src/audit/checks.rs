@@ -54,11 +54,11 @@ fn endian_name(e: Endian) -> &'static str {
     }
 }
 
-fn float_name(f: Option<FloatAbi>) -> &'static str {
+/// `hard-float (e_flags 0x400)`, `double-float (e_flags 0x4)`.
+fn float_name(machine: u16, f: Option<FloatAbi>) -> String {
     match f {
-        Some(FloatAbi::Hard) => "hard-float (e_flags 0x400)",
-        Some(FloatAbi::Soft) => "soft-float (e_flags 0x200)",
-        None => "no float ABI flag",
+        Some(f) => format!("{} (e_flags {:#x})", f.name(), f.e_flags(machine)),
+        None => "no float ABI flag".to_string(),
     }
 }
 
@@ -70,8 +70,11 @@ pub(crate) fn describe_identity(info: &ElfInfo) -> String {
         class_name(info.class),
         endian_name(info.endian)
     );
-    if info.arm_eabi.is_some() {
-        s.push_str(&format!(", {}", float_name(info.float_abi)));
+    if info.arm_eabi.is_some() || info.riscv_rvc.is_some() {
+        s.push_str(&format!(", {}", float_name(info.machine, info.float_abi)));
+    }
+    if info.riscv_rvc == Some(true) {
+        s.push_str(", RVC");
     }
     if let Some(arch) = info.arm_attributes.as_ref().and_then(|a| a.cpu_arch) {
         s.push_str(&format!(", ARM {}", cpu_arch_name(arch)));
@@ -112,9 +115,9 @@ pub(crate) fn identity_findings(info: &ElfInfo, target: &Target) -> Vec<Issue> {
     {
         out.push(Issue {
             kind: FindingKind::FloatAbi,
-            what: format!("has the wrong ARM float ABI for {}", target.name),
-            expected: float_name(Some(want)).to_string(),
-            found: float_name(info.float_abi).to_string(),
+            what: format!("has the wrong float ABI for {}", target.name),
+            expected: float_name(t.machine, Some(want)),
+            found: float_name(info.machine, info.float_abi),
             hint: format!(
                 "{} needs `{}-gcc`; a mismatched float ABI crashes or fails to load on the device",
                 target.name, target.triplet

@@ -10,12 +10,10 @@ use super::arm_attributes::{self, ArmAttributes, SHT_ARM_ATTRIBUTES};
 pub use super::versions::SymbolVersions;
 use super::versions::compare_versions;
 use crate::platform::GlibcVersion;
-use crate::platform::arch::{ElfClass, Endian, FloatAbi, em};
+use crate::platform::arch::{EF_RISCV_RVC, ElfClass, Endian, FloatAbi, em};
 
 /// `EF_ARM_EABIMASK`: the EABI version in the top byte of an ARM `e_flags`.
 const EF_ARM_EABIMASK: u32 = 0xff00_0000;
-const EF_ARM_ABI_FLOAT_SOFT: u32 = 0x200;
-const EF_ARM_ABI_FLOAT_HARD: u32 = 0x400;
 
 /// The C library an ELF file was linked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -37,8 +35,10 @@ pub struct ElfInfo {
     pub e_flags: u32,
     /// ARM: EABI version from `e_flags` (5 for every current Linux toolchain).
     pub arm_eabi: Option<u8>,
-    /// ARM: hard- or soft-float from `e_flags`.
+    /// ARM: hard- or soft-float from `e_flags`; RISC-V: soft, single, double or quad.
     pub float_abi: Option<FloatAbi>,
+    /// RISC-V: the file uses compressed instructions (`EF_RISCV_RVC`).
+    pub riscv_rvc: Option<bool>,
     /// ARM: the file-scope `.ARM.attributes`.
     pub arm_attributes: Option<ArmAttributes>,
     pub interpreter: Option<String>,
@@ -348,18 +348,10 @@ struct Header {
 
 impl Header {
     fn identity(&self) -> ElfInfo {
-        let (arm_eabi, float_abi) = if self.machine == em::ARM {
-            let float = if self.flags & EF_ARM_ABI_FLOAT_HARD != 0 {
-                Some(FloatAbi::Hard)
-            } else if self.flags & EF_ARM_ABI_FLOAT_SOFT != 0 {
-                Some(FloatAbi::Soft)
-            } else {
-                None
-            };
-            (Some(((self.flags & EF_ARM_EABIMASK) >> 24) as u8), float)
-        } else {
-            (None, None)
-        };
+        let float_abi = FloatAbi::from_e_flags(self.machine, self.flags);
+        let arm_eabi =
+            (self.machine == em::ARM).then_some(((self.flags & EF_ARM_EABIMASK) >> 24) as u8);
+        let riscv_rvc = (self.machine == em::RISCV).then_some(self.flags & EF_RISCV_RVC != 0);
         ElfInfo {
             machine: self.machine,
             machine_name: machine_name(self.machine),
@@ -372,6 +364,7 @@ impl Header {
             e_flags: self.flags,
             arm_eabi,
             float_abi,
+            riscv_rvc,
             arm_attributes: None,
             interpreter: None,
             libc: Libc::None,

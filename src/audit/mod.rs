@@ -16,11 +16,13 @@ mod checks;
 pub mod elf;
 pub mod elf_stream;
 pub mod policy;
+mod python_tags;
 mod scan;
 pub mod versions;
 
 pub use checks::binary_findings;
 pub use elf::ElfInfo;
+pub use python_tags::python_findings;
 
 /// What a finding is about; stable names for `--json` and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -47,7 +49,7 @@ pub enum FindingKind {
     ElfCorrupt,
     /// ELF machine, class or endianness do not match the tag or target.
     ElfMachine,
-    /// ARM hard/soft float ABI mismatch.
+    /// Float ABI mismatch (ARM hard/soft, RISC-V soft/single/double/quad).
     FloatAbi,
     /// ARM `Tag_CPU_arch` newer than the tag or target runs.
     ArmCpuArch,
@@ -59,6 +61,8 @@ pub enum FindingKind {
     PureWithBinaries,
     /// A `manylinux`/`musllinux` tag the symbol versions, libraries or libc do not allow.
     Manylinux,
+    /// No Python/ABI tag of the file name installs on the Python asked for (`--python`).
+    PythonTag,
 }
 
 /// One problem with a wheel: where, what was expected, what was found, and what to do.
@@ -215,7 +219,7 @@ pub fn target_of(info: &ElfInfo) -> Option<&'static Target> {
                 _ => v7,
             }
         }
-        None => None,
+        Some(FloatAbi::Single | FloatAbi::Double | FloatAbi::Quad) | None => None,
     }
 }
 

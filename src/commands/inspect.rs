@@ -246,11 +246,7 @@ fn render_elf(out: &mut String, e: &ElfReport, indent: &str) {
         ),
     );
     if let Some(eabi) = i.arm_eabi {
-        let float = match i.float_abi {
-            Some(FloatAbi::Hard) => "hard-float",
-            Some(FloatAbi::Soft) => "soft-float",
-            None => "no float flag",
-        };
+        let float = i.float_abi.map_or("no float flag", FloatAbi::name);
         row(
             out,
             "arm abi",
@@ -263,6 +259,15 @@ fn render_elf(out: &mut String, e: &ElfReport, indent: &str) {
             arch.map_or("- (no .ARM.attributes)".into(), |a| {
                 format!("{} (Tag_CPU_arch {a})", cpu_arch_name(a))
             }),
+        );
+    }
+    if let Some(rvc) = i.riscv_rvc {
+        let float = i.float_abi.map_or("soft-float", FloatAbi::name);
+        let rvc = if rvc { ", RVC" } else { "" };
+        row(
+            out,
+            "riscv abi",
+            format!("{float} ABI{rvc} (e_flags {:#x})", i.e_flags),
         );
     }
     row(

@@ -26,7 +26,12 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     let mut io_errors = 0;
     for wheel in &wheels {
         match audit::audit_wheel(wheel, target) {
-            Ok(r) => reports.push(r),
+            Ok(mut r) => {
+                if let Some(f) = args.python.and_then(|py| audit::python_findings(&r, py)) {
+                    r.findings.push(f);
+                }
+                reports.push(r);
+            }
             Err(e) => {
                 io_errors += 1;
                 let err =

@@ -14,7 +14,6 @@ use crate::pipeline::host::CrossHost;
 use crate::pipeline::{self, PackageReport, Pipeline, Settings};
 use crate::platform::TargetProfile;
 use crate::printer::{Diagnostic, Level, with_hint};
-use crate::python::BuildPython;
 use crate::requirements::Requirements;
 use crate::resolve::index::FallbackAction;
 use crate::wheelhouse::Wheelhouse;
@@ -26,8 +25,9 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     if let Some(path) = &args.report {
         check_report_path(path)?;
     }
-    let build_python = BuildPython::find()?;
-    let profile = TargetProfile::resolve(&args.target.request(), &build_python)?;
+    let request = args.target.request();
+    let build_python = request.build_python()?;
+    let profile = TargetProfile::resolve(&request, &build_python)?;
     let env = CrossEnv::cached(&profile, &build_python, None)?;
     let host = CrossHost {
         env,
@@ -52,7 +52,8 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         eprint!("{}", summary_table(reports));
     }
     let own_root = args.target.sysroot.is_some() || args.target.target_python.is_some();
-    if let Some(hint) = dev_packages_hint(reports, profile.target().name, own_root) {
+    let add = || crate::pep517::diagnose::sysroot_add_command(profile.target(), &profile.sysroot);
+    if let Some(hint) = dev_packages_hint(reports, add, own_root) {
         eprint!("{hint}");
     }
     for wheel in reports.iter().filter_map(|r| r.wheel.as_ref()) {
@@ -231,7 +232,12 @@ fn render_failure(report: &PackageReport) -> String {
 
 /// The closing hint when several packages failed for `-dev` packages the sysroot lacks: one
 /// command that adds all of them.
-fn dev_packages_hint(reports: &[PackageReport], target: &str, own_root: bool) -> Option<String> {
+/// `add_command` gives `pyx sysroot add <target>` with the release's `--python` when needed.
+fn dev_packages_hint(
+    reports: &[PackageReport],
+    add_command: impl FnOnce() -> String,
+    own_root: bool,
+) -> Option<String> {
     let failed: Vec<(&str, &str)> = reports
         .iter()
         .filter_map(|r| Some((r.name.as_str(), r.failure.as_ref()?.dev_package()?)))
@@ -252,7 +258,8 @@ fn dev_packages_hint(reports: &[PackageReport], target: &str, own_root: bool) ->
     } else {
         format!(
             "add them all at once: run the same `pyx wheel` with `--with {list}`, or \
-             `pyx sysroot add {target} --with {list}` first"
+             `{} --with {list}` first",
+            add_command()
         )
     };
     let d = failed.iter().fold(
@@ -442,7 +449,7 @@ mod tests {
         );
         let one = [failed("pillow", Some("zlib1g-dev")), ok];
         assert_eq!(
-            dev_packages_hint(&one, "armv7l", false),
+            dev_packages_hint(&one, || "pyx sysroot add armv7l".into(), false),
             None,
             "its own hint says it"
         );
@@ -452,14 +459,14 @@ mod tests {
             failed("other", None),
             failed("pillow-heif", Some("zlib1g-dev")),
         ];
-        insta::assert_snapshot!(dev_packages_hint(&reports, "armv7l", false).unwrap(), @r"
+        insta::assert_snapshot!(dev_packages_hint(&reports, || "pyx sysroot add armv7l".into(), false).unwrap(), @r"
         note: 3 packages failed for `-dev` packages the sysroot lacks
           pillow:      `zlib1g-dev`
           imagecodecs: `libjpeg62-turbo-dev`
           pillow-heif: `zlib1g-dev`
           hint: add them all at once: run the same `pyx wheel` with `--with libjpeg62-turbo-dev,zlib1g-dev`, or `pyx sysroot add armv7l --with libjpeg62-turbo-dev,zlib1g-dev` first
         ");
-        insta::assert_snapshot!(dev_packages_hint(&reports, "armv7l", true).unwrap(), @r"
+        insta::assert_snapshot!(dev_packages_hint(&reports, || "pyx sysroot add armv7l".into(), true).unwrap(), @r"
         note: 3 packages failed for `-dev` packages the sysroot lacks
           pillow:      `zlib1g-dev`
           imagecodecs: `libjpeg62-turbo-dev`

@@ -470,6 +470,7 @@ mod reuse_tests {
             stdlib: "/usr/lib/python3.11".into(),
             ext_suffix: ".cpython-311-x86_64-linux-gnu.so".into(),
             multiarch: Some("x86_64-linux-gnu".into()),
+            origin: crate::python::Origin::Path,
         }
     }
 

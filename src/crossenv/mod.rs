@@ -531,6 +531,7 @@ impl CrossEnv {
             pkg_config_libdir: self.pkg_config_libdir(),
             log: self.shim_log(),
             env_dir: self.dir.clone(),
+            libatomic: tc.libatomic.clone(),
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Turning compiler and linker output into hints for the classic cross-compile failures: a header
 //! or library missing from the sysroot, a host library linked in, host-arch flags.
 
+use std::path::Path;
 use std::sync::OnceLock;
 
 use regex::Regex;
 
 use crate::platform::Target;
-use crate::sysroot::debian::MissingFile;
+use crate::sysroot::debian::{MissingFile, SysrootInfo};
 
 /// What went wrong, as read from a build log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,15 +135,27 @@ pub fn diagnose(log: &str) -> Option<Diagnosis> {
     None
 }
 
-/// The Debian `-dev` package that ships a missing file, with whether pyx found it in the target
-/// architecture's packages (else it is a guess: `lib<stem>-dev`).
-pub fn dev_package(target: &Target, missing: &MissingFile) -> (String, bool) {
-    match crate::sysroot::debian::dev_package_for(target, missing) {
+/// The Debian `-dev` package that ships a missing file, with whether pyx found it in the packages
+/// of the release and architecture `sysroot` came from (else it is a guess: `lib<stem>-dev`).
+pub fn dev_package(sysroot: &Path, missing: &MissingFile) -> (String, bool) {
+    match crate::sysroot::debian::dev_package_for(sysroot, missing) {
         Some(found) => (found, true),
         None => (
             format!("lib{}-dev", missing.stems().last().expect("one stem")),
             false,
         ),
+    }
+}
+
+/// `pyx sysroot add <target>`, with `--python X.Y` when `sysroot` is from another Debian release
+/// than the one pyx uses by default.
+pub fn sysroot_add_command(target: &Target, sysroot: &Path) -> String {
+    let release = SysrootInfo::read(sysroot).and_then(|info| info.release());
+    match release {
+        Some(r) if r != crate::platform::profile::default_release() => {
+            format!("pyx sysroot add {} --python {}", target.name, r.python)
+        }
+        _ => format!("pyx sysroot add {}", target.name),
     }
 }
 
@@ -155,15 +168,11 @@ pub struct Advice {
 }
 
 impl Diagnosis {
-    /// A hint the user can act on.
-    pub fn hint(&self, target: &Target) -> String {
-        self.advice(target).hint
-    }
-
-    /// The hint and the `-dev` package it names (looked up once).
-    pub fn advice(&self, target: &Target) -> Advice {
-        let found = self.missing_file().map(|m| dev_package(target, &m));
-        let hint = self.hint_with(target, |_| {
+    /// The hint and the `-dev` package it names (looked up once), for a build against `sysroot`.
+    pub fn advice(&self, target: &Target, sysroot: &Path) -> Advice {
+        let found = self.missing_file().map(|m| dev_package(sysroot, &m));
+        let add = sysroot_add_command(target, sysroot);
+        let hint = self.hint_for(target, &add, |_| {
             found
                 .clone()
                 .expect("only a missing file asks for its package")
@@ -184,10 +193,24 @@ impl Diagnosis {
         }
     }
 
-    /// [`Diagnosis::hint`] with the `-dev` package lookup given (tests need no package lists).
+    /// [`Diagnosis::advice`]'s hint with the `-dev` package lookup given (tests need no
+    /// package lists).
     pub fn hint_with(
         &self,
         target: &Target,
+        dev_package: impl Fn(&MissingFile) -> (String, bool),
+    ) -> String {
+        self.hint_for(
+            target,
+            &format!("pyx sysroot add {}", target.name),
+            dev_package,
+        )
+    }
+
+    fn hint_for(
+        &self,
+        target: &Target,
+        add_command: &str,
         dev_package: impl Fn(&MissingFile) -> (String, bool),
     ) -> String {
         let arch = target.debian_arch.unwrap_or(target.name);
@@ -199,9 +222,8 @@ impl Diagnosis {
                 format!("a guess at the {arch} package that ships it; check the name")
             };
             format!(
-                "add it to the sysroot: `pyx sysroot add {} --with {pkg}` ({check}), then run \
-                 `pyx wheel` again",
-                target.name
+                "add it to the sysroot: `{add_command} --with {pkg}` ({check}), then run `pyx \
+                 wheel` again"
             )
         };
         match self {
@@ -412,7 +434,7 @@ mod tests {
                    SystemExit: error: command 'cc' failed with exit code 2";
         let d = diagnose(log).unwrap();
         assert_eq!(
-            d.hint(armv7l()),
+            d.hint_with(armv7l(), |_| unreachable!()),
             "pyx refused `-I/usr/include` in a `cc` call for `armv7l` while building `bad`: fix the flag in the package's build files"
         );
     }

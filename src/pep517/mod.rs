@@ -38,6 +38,11 @@ pub trait BuildHost: Sync {
     /// The compiler calls the shims have logged for `package` so far (compared before and after
     /// a build).
     fn compiler_calls(&self, package: &str) -> Vec<crate::crossenv::ShimCall>;
+    /// The build Python's path and version, part of every built-wheel cache key (an installed
+    /// and a provisioned Python of one major.minor never share built wheels).
+    fn build_python_id(&self) -> String {
+        String::new()
+    }
     /// The cross env the hooks run in (`None` for a host without one: tests).
     fn cross_env(&self) -> Option<&crate::crossenv::CrossEnv> {
         None

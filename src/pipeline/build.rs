@@ -165,7 +165,7 @@ impl Pipeline<'_> {
                 Backend::Build(error) => {
                     let text = std::fs::read_to_string(&log).unwrap_or_default();
                     report.log_tail = diagnose::tail(&text, 15);
-                    let advice = diagnose(&text).map(|d| d.advice(target));
+                    let advice = diagnose(&text).map(|d| d.advice(target, &self.profile.sysroot));
                     let dev_package = advice.as_ref().and_then(|a| a.dev_package.clone());
                     let own_hint = match &error {
                         BuildError::BuildEnv { source, .. } => source
@@ -218,7 +218,7 @@ impl Pipeline<'_> {
                         .iter()
                         .map(|l| l.to_string())
                         .collect();
-                    let advice = diagnose(&text).map(|d| d.advice(target));
+                    let advice = diagnose(&text).map(|d| d.advice(target, &self.profile.sysroot));
                     *dev_package = advice.as_ref().and_then(|a| a.dev_package.clone());
                     *diagnosis = advice.map(|a| a.hint);
                 }

@@ -36,6 +36,11 @@ impl BuildHost for CrossHost {
         self.env.python()
     }
 
+    fn build_python_id(&self) -> String {
+        let b = &self.build_python;
+        format!("{} {}", b.executable.display(), b.version)
+    }
+
     fn build_env(&self, requires: &[String]) -> anyhow::Result<Option<BuildEnv>> {
         BuildEnv::ensure(&self.build_python, requires, &self.pip_index_args).map(Some)
     }

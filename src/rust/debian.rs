@@ -18,6 +18,7 @@ use super::RustError;
 use crate::cache::cache_dir;
 use crate::files::write_if_changed_mode;
 use crate::sysroot::apt::{PrivateApt, relativize_symlinks, unpack_all};
+use crate::sysroot::release::BOOKWORM;
 
 /// Written last into a root; lists the targets whose std is complete.
 const MARKER: &str = ".pyx-rust.json";
@@ -118,14 +119,17 @@ pub fn ensure(triple: &'static str, arch: &str) -> Result<DebianRust, RustError>
             .chain()
             .find_map(|c| c.downcast_ref::<crate::printer::Hinted>())
             .map_or(
-                "pyx uses the host's apt sources (/etc/apt/sources.list*); Debian 12's \
-                 `rustc-web` 1.96 is in bookworm-security",
+                "pyx reads the Debian mirror from the host's apt sources \
+                 (/etc/apt/sources.list*) or PYX_DEBIAN_MIRROR; Debian 12's `rustc-web` 1.96 is \
+                 in bookworm-security",
                 |h| h.hint.as_str(),
             );
         fail(format!("{e:#}"), hint)
     };
-    let host = PrivateApt::new(HOST_ARCH).map_err(apt_error)?;
-    let target = PrivateApt::new(arch).map_err(apt_error)?;
+    // Debian 12's: its amd64 compiler runs on this machine, and its std links against a newer
+    // release's glibc too.
+    let host = PrivateApt::new(&BOOKWORM, HOST_ARCH).map_err(apt_error)?;
+    let target = PrivateApt::new(&BOOKWORM, arch).map_err(apt_error)?;
     eprintln!(
         "pyx: provisioning Debian's Rust for `{triple}` into `{}` (amd64 compiler and cargo, \
          {arch} std of the same version; updating the package lists)",
@@ -141,7 +145,7 @@ pub fn ensure(triple: &'static str, arch: &str) -> Result<DebianRust, RustError>
         fail(
             message,
             "Debian 12's bookworm-security has rustc-web 1.96 for armhf, arm64, i386 and ppc64el \
-             (1.85 for s390x): check that the host's apt sources include it",
+             (1.85 for s390x): check that the mirror serves bookworm-security",
         )
     })?;
     let [rustc_pkg, cargo_pkg, std_pkg] = family;

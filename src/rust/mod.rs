@@ -107,7 +107,13 @@ impl RustTarget {
             "x86_64" => ("x86_64-unknown-linux-gnu", None),
             "ppc64le" => ("powerpc64le-unknown-linux-gnu", None),
             "s390x" => ("s390x-unknown-linux-gnu", None),
-            "riscv64" => ("riscv64gc-unknown-linux-gnu", None),
+            "riscv64" => (
+                "riscv64gc-unknown-linux-gnu",
+                Some(
+                    "pyx provisions Debian 12's Rust (its amd64 compiler runs on this machine), \
+                     and Debian 12 has no riscv64",
+                ),
+            ),
             "armv6l" => (
                 "arm-unknown-linux-gnueabihf",
                 Some("Debian's armhf Rust std is built for ARMv7, which an ARMv6 CPU cannot run"),
@@ -353,9 +359,7 @@ mod tests {
             .collect();
         assert_eq!(
             served,
-            [
-                "armv7l", "aarch64", "i686", "x86_64", "ppc64le", "s390x", "riscv64"
-            ]
+            ["armv7l", "aarch64", "i686", "x86_64", "ppc64le", "s390x"]
         );
         let arm = RustTarget::of(Target::lookup("armv7l").unwrap()).unwrap();
         assert_eq!(arm.env_upper(), "ARMV7_UNKNOWN_LINUX_GNUEABIHF");

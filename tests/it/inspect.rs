@@ -28,6 +28,7 @@ fn every_target_fixture_is_recognised() {
         ("ppc64le", "EM_PPC64", "Elf64", "Little"),
         ("s390x", "EM_S390", "Elf64", "Big"),
         ("mips64", "EM_MIPS", "Elf64", "Little"),
+        ("riscv64", "EM_RISCV", "Elf64", "Little"),
     ] {
         let j = inspect_json(&ctx, &format!("elf/{file}.so"));
         assert_eq!(j["kind"], "elf");

@@ -8,6 +8,7 @@ mod fallback;
 mod host_paths;
 mod inspect;
 mod interrupt;
+mod releases;
 mod requirements;
 mod retag;
 mod rust;

@@ -54,11 +54,11 @@ fn good_wheels_are_sound() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        13,
+        14,
         "{stdout}"
     );
     assert!(
-        stderr.contains("verified 13 wheel(s): 13 sound"),
+        stderr.contains("verified 14 wheel(s): 14 sound"),
         "{stderr}"
     );
 }
@@ -68,6 +68,7 @@ fn good_wheels_match_their_target() {
     let ctx = TestContext::new();
     for target in [
         "armv7l", "armv6l", "armv5tel", "aarch64", "i686", "x86_64", "ppc64le", "s390x", "mips64",
+        "riscv64",
     ] {
         let wheel = format!("wheels/good/demo-1.0-cp311-cp311-linux_{target}.whl");
         assert_eq!(
@@ -298,13 +299,53 @@ fn soft_float_so_in_armv7l_wheel() {
         ),
         (
             1,
+            one("float-abi", SO_ARM, "has the wrong float ABI for armv7l")
+        )
+    );
+}
+
+/// Debian's riscv64 is LP64D: an LP64 (soft-float) object does not load beside its libc.
+#[test]
+fn soft_float_so_in_riscv64_wheel() {
+    let ctx = TestContext::new();
+    let wheel = "wheels/broken/lp64-1.0-cp311-cp311-linux_riscv64.whl";
+    assert_eq!(
+        findings(&ctx, wheel, &[]),
+        (
+            1,
             one(
                 "float-abi",
-                SO_ARM,
-                "has the wrong ARM float ABI for armv7l"
+                "demo/_demo.cpython-311-riscv64-linux-gnu.so",
+                "has the wrong float ABI for riscv64"
             )
         )
     );
+    let out = ctx
+        .pyx()
+        .arg("verify")
+        .arg(fixture(wheel))
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains("expected: double-float (e_flags 0x4)")
+            && stdout.contains("found:    soft-float (e_flags 0x0)"),
+        "{stdout}"
+    );
+}
+
+/// `--python X.Y`: a wheel whose Python/ABI tags do not install there is a finding.
+#[test]
+fn python_flag_catches_a_wheel_for_another_python() {
+    let ctx = TestContext::new();
+    let wheel = "wheels/good/demo-1.0-cp311-cp311-linux_riscv64.whl";
+    assert_eq!(findings(&ctx, wheel, &["--python", "3.11"]), (0, vec![]));
+    assert_eq!(
+        findings(&ctx, wheel, &["--target", "riscv64", "--python", "3.13"]),
+        (1, one("python-tag", "", "does not install on CPython 3.13"))
+    );
+    let pure = "wheels/good/demo_pure-1.0-py3-none-any.whl";
+    assert_eq!(findings(&ctx, pure, &["--python", "3.13"]), (0, vec![]));
 }
 
 #[test]
@@ -454,7 +495,7 @@ fn every_broken_fixture_fails_and_missing_paths_are_usage_errors() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr.contains("verified 18 wheel(s): 0 sound, 18 with"),
+        stderr.contains("verified 19 wheel(s): 0 sound, 19 with"),
         "{stderr}"
     );
 

@@ -1,4 +1,5 @@
-//! The build machine's Python: found once, described by a probe script from `shims/`.
+//! The build machine's Python: found once for the target's Python version ([`find`]),
+//! described by a probe script from `shims/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -6,8 +7,11 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::env_vars;
-use crate::printer::with_hint;
+pub mod find;
+pub mod version;
+
+pub use find::Origin;
+pub use version::PythonVersion;
 
 /// The build machine's interpreter as its probe describes it.
 #[derive(Debug, Clone, Deserialize)]
@@ -23,34 +27,31 @@ pub struct BuildPython {
     pub stdlib: PathBuf,
     pub ext_suffix: String,
     pub multiarch: Option<String>,
+    /// Where pyx found it (not part of the probe's reply).
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 impl BuildPython {
-    /// `$PYX_BUILD_PYTHON`, else `python3` on PATH.
-    pub fn find() -> Result<BuildPython> {
-        let exe = std::env::var_os(env_vars::PYX_BUILD_PYTHON)
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| "python3".into());
-        let out = run_script_raw(
-            Path::new(&exe),
-            include_str!("../shims/probe_build_python.py"),
-            &[],
-        )
-        .map_err(|e| {
-            with_hint(
-                e.context(format!(
-                    "cannot run the build Python `{}`",
-                    exe.to_string_lossy()
-                )),
-                format!(
-                    "install python3 (3.11 for the Debian sysroots) or point {} at one",
-                    env_vars::PYX_BUILD_PYTHON
-                ),
-            )
-        })?;
-        let me: BuildPython = serde_json::from_str(out.trim())
+    /// The build Python for a target Python `want` (see [`find::find`]): `$PYX_BUILD_PYTHON`,
+    /// else `pythonX.Y` on PATH, pyenv's or uv's, else one provisioned from Debian; without
+    /// `want`, `$PYX_BUILD_PYTHON` or `python3` on PATH.
+    pub fn find(want: Option<PythonVersion>) -> Result<BuildPython> {
+        find::find(want)
+    }
+
+    /// Describe the interpreter `exe` with the probe script.
+    pub fn probe(exe: &Path, origin: Origin) -> Result<BuildPython> {
+        let out = run_script_raw(exe, include_str!("../../shims/probe_build_python.py"), &[])?;
+        let mut me: BuildPython = serde_json::from_str(out.trim())
             .with_context(|| format!("unexpected reply from the build Python probe: {out}"))?;
+        me.origin = origin;
         Ok(me)
+    }
+
+    /// `3.11` as a [`PythonVersion`].
+    pub fn python_version(&self) -> Option<PythonVersion> {
+        PythonVersion::of(&self.version)
     }
 
     /// `"3.11"`.
