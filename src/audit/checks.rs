@@ -279,6 +279,7 @@ pub fn binary_findings(
             .into_finding(wheel, Some(&first.member)),
         );
     }
+    out.extend(atomics_findings(wheel, elfs));
     let bundled = |lib: &str| members.iter().any(|m| m.rsplit('/').next() == Some(lib));
     for tag in platform_tags {
         match tag {
@@ -354,6 +355,51 @@ pub fn binary_findings(
         }
     }
     (out, notes)
+}
+
+/// Binaries that call libatomic (`__atomic_*`, which GCC emits for atomics the CPU has no
+/// instruction for: riscv64's 1- and 2-byte ones, 8-byte ones on older ARM) but link neither it
+/// nor a library of the wheel that does: Python loads extensions with `RTLD_NOW`, so the import
+/// fails with `undefined symbol` on the device.
+fn atomics_findings(wheel: &str, elfs: &[ElfMember]) -> Vec<Finding> {
+    let links_atomic = |info: &ElfInfo| info.needed.iter().any(|n| n.starts_with("libatomic.so"));
+    elfs.iter()
+        .filter(|e| !e.info.undefined_atomics.is_empty() && !links_atomic(&e.info))
+        .filter(|e| {
+            !elfs.iter().any(|other| {
+                other
+                    .info
+                    .soname
+                    .as_ref()
+                    .is_some_and(|s| e.info.needed.contains(s))
+                    && links_atomic(&other.info)
+            })
+        })
+        .map(|e| {
+            Issue {
+                kind: FindingKind::UnresolvedSymbols,
+                what: "calls libatomic but does not link it: the import fails with \
+                       `undefined symbol` on the device"
+                    .to_string(),
+                expected: "`libatomic.so.1` among its needed libraries, or the atomics \
+                           linked in (`libatomic.a`)"
+                    .to_string(),
+                found: format!(
+                    "undefined {}; needed: {}",
+                    e.info.undefined_atomics.join(", "),
+                    if e.info.needed.is_empty() {
+                        "none".to_string()
+                    } else {
+                        e.info.needed.join(", ")
+                    }
+                ),
+                hint: "rebuild with `pyx wheel`, whose shims link the compiler's libatomic \
+                       (or add `-latomic` to the link)"
+                    .to_string(),
+            }
+            .into_finding(wheel, Some(&e.member))
+        })
+        .collect()
 }
 
 /// True when the wheel's ARM binaries mix code for `target`'s CPU with code for a newer one: the

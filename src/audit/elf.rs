@@ -48,6 +48,10 @@ pub struct ElfInfo {
     pub symbol_versions: SymbolVersions,
     /// The oldest glibc the `GLIBC_` versions allow (the `manylinux_2_X` floor).
     pub glibc_floor: Option<GlibcVersion>,
+    /// Undefined, non-weak dynamic symbols that only libatomic defines (`__atomic_*`): GCC
+    /// turns some atomic operations into calls to it. Empty when the symbol table was not read
+    /// (no `.dynsym` section, or one larger than pyx reads).
+    pub undefined_atomics: Vec<String>,
 }
 
 /// Why bytes are not a readable ELF file.
@@ -124,6 +128,9 @@ const PT_LOAD: u32 = 1;
 const PT_DYNAMIC: u32 = 2;
 const PT_INTERP: u32 = 3;
 const SHT_DYNAMIC: u32 = 6;
+const SHT_DYNSYM: u32 = 11;
+/// The most of `.dynsym` pyx reads to look for libatomic calls; a larger table is not checked.
+const MAX_DYNSYM: u64 = 4 << 20;
 const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
 const DT_NULL: u64 = 0;
 const DT_NEEDED: u64 = 1;
@@ -263,15 +270,26 @@ pub fn parse_from<B: ElfBytes + ?Sized>(bytes: &B) -> Result<ElfInfo, Partial> {
         .flatten()
         .map(|&n| r.string(str_offset, str_size, n))
         .collect();
+    let undefined_atomics = match shdrs.iter().flatten().find(|s| s.kind == SHT_DYNSYM) {
+        Some(s) if s.size <= MAX_DYNSYM && str_size <= WHOLE_STRTAB => {
+            match r.get(s.offset, s.size, "the dynamic symbols")? {
+                Some(data) => r.undefined_atomics(data, str_offset, str_size),
+                None => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    };
     if names.is_none() || !r.needs.is_empty() {
         return Err(r.into_needs());
     }
-    Ok(finish(
+    let mut info = finish(
         info,
         needed.into_iter().flatten().collect(),
         soname,
         versions.into_iter().flatten().collect(),
-    ))
+    );
+    info.undefined_atomics = undefined_atomics;
+    Ok(info)
 }
 
 /// The file offset of a virtual address, through the `PT_LOAD` segment that maps it.
@@ -372,6 +390,7 @@ impl Header {
             needed: Vec::new(),
             symbol_versions: SymbolVersions::new(),
             glibc_floor: None,
+            undefined_atomics: Vec::new(),
         }
     }
 }
@@ -668,6 +687,33 @@ impl<'a, B: ElfBytes + ?Sized> Reader<'a, B> {
 
     /// The NUL-terminated name at `name` in the string table at `offset` (`size` bytes); `None`
     /// for an offset outside the table, or (noted) when its bytes have not been read.
+    /// The undefined, non-weak `__atomic_*` symbols of a `.dynsym` table, named through the
+    /// dynamic string table (read whole).
+    fn undefined_atomics(&mut self, table: &[u8], str_offset: u64, str_size: u64) -> Vec<String> {
+        const SHN_UNDEF: u16 = 0;
+        const STB_WEAK: u8 = 2;
+        let entsize = if self.wide { 24 } else { 16 };
+        let mut out = Vec::new();
+        for sym in table.chunks_exact(entsize).skip(1) {
+            let (info, shndx) = if self.wide {
+                (sym[4], self.u16(sym, 6))
+            } else {
+                (sym[12], self.u16(sym, 14))
+            };
+            if shndx != SHN_UNDEF || info >> 4 == STB_WEAK {
+                continue;
+            }
+            let name = u64::from(self.u32(sym, 0));
+            if let Some(name) = self.string(str_offset, str_size, name)
+                && name.starts_with("__atomic_")
+                && !out.contains(&name)
+            {
+                out.push(name);
+            }
+        }
+        out
+    }
+
     fn string(&mut self, offset: u64, size: u64, name: u64) -> Option<String> {
         if name >= size {
             return None;

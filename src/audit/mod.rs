@@ -63,6 +63,9 @@ pub enum FindingKind {
     Manylinux,
     /// No Python/ABI tag of the file name installs on the Python asked for (`--python`).
     PythonTag,
+    /// Calls into a runtime library the binary does not link (`__atomic_*` without
+    /// `libatomic.so.1`): the import fails with `undefined symbol` on the device.
+    UnresolvedSymbols,
 }
 
 /// One problem with a wheel: where, what was expected, what was found, and what to do.

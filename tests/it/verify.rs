@@ -54,11 +54,11 @@ fn good_wheels_are_sound() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        14,
+        15,
         "{stdout}"
     );
     assert!(
-        stderr.contains("verified 14 wheel(s): 14 sound"),
+        stderr.contains("verified 15 wheel(s): 15 sound"),
         "{stderr}"
     );
 }
@@ -304,6 +304,34 @@ fn soft_float_so_in_armv7l_wheel() {
     );
 }
 
+/// GCC 12 compiles riscv64's 1- and 2-byte atomics to libatomic calls: numpy 2.4.6 built without
+/// libatomic linked said sound and failed at import with `undefined symbol:
+/// __atomic_compare_exchange_1`. The same object linked with `-latomic` is sound.
+#[test]
+fn libatomic_calls_without_libatomic_linked() {
+    let ctx = TestContext::new();
+    let wheel = "wheels/broken/unlinked_atomics-1.0-cp311-cp311-linux_riscv64.whl";
+    let member = "demo/_demo.cpython-311-riscv64-linux-gnu.so";
+    let what = "calls libatomic but does not link it: the import fails with `undefined symbol` on the device";
+    assert_eq!(
+        findings(&ctx, wheel, &["--target", "riscv64"]),
+        (1, one("unresolved-symbols", member, what))
+    );
+    let out = ctx
+        .pyx()
+        .arg("verify")
+        .arg(fixture(wheel))
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains("undefined __atomic_compare_exchange_1; needed: none"),
+        "{stdout}"
+    );
+    let good = "wheels/good/atomics-1.0-cp311-cp311-linux_riscv64.whl";
+    assert_eq!(findings(&ctx, good, &["--target", "riscv64"]), (0, vec![]));
+}
+
 /// Debian's riscv64 is LP64D: an LP64 (soft-float) object does not load beside its libc.
 #[test]
 fn soft_float_so_in_riscv64_wheel() {
@@ -495,7 +523,7 @@ fn every_broken_fixture_fails_and_missing_paths_are_usage_errors() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr.contains("verified 19 wheel(s): 0 sound, 19 with"),
+        stderr.contains("verified 20 wheel(s): 0 sound, 20 with"),
         "{stderr}"
     );
 
