@@ -153,8 +153,14 @@ impl Timing {
 }
 
 /// Refuse a `--report` path that cannot be written before anything is built (the check leaves an
-/// existing file as it is and removes the empty one it made).
+/// existing file as it is and removes the empty one it made). Its directory is made when missing,
+/// as the wheelhouse is: `-w wh --report wh/report.json` on a first run.
 fn check_report_path(path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs_err::create_dir_all(parent)
+            .with_context(|| format!("cannot write the report `{}`", path.display()))
+            .map_err(|e| with_hint(e, "give `--report` a path in a writable directory"))?;
+    }
     let existed = path.exists();
     std::fs::OpenOptions::new()
         .append(true)

@@ -524,17 +524,23 @@ fn a_failed_package_has_no_source() {
 #[test]
 fn an_unwritable_report_path_is_refused_before_anything_is_built() {
     let ctx = TestContext::new();
-    let (ok, _, stderr) = wheel(
-        &ctx,
-        &["six==1.16.0", "--report", "no/such/dir/report.json"],
-    );
+    // A file where a directory is needed (root writes anywhere else).
+    std::fs::write(ctx.path().join("a-file"), "").unwrap();
+    let (ok, _, stderr) = wheel(&ctx, &["six==1.16.0", "--report", "a-file/report.json"]);
     assert!(!ok);
     assert!(
-        stderr.contains("cannot write the report `no/such/dir/report.json`"),
+        stderr.contains("cannot write the report `a-file/report.json`"),
         "{stderr}"
     );
     assert!(!stderr.contains("resolving"), "nothing ran: {stderr}");
     assert!(wheelhouse(&ctx).is_empty());
+
+    // A report inside the wheelhouse of a first run: its directory is made, as the wheelhouse is
+    // (the README's demo does this; the check refused it).
+    require_tools!(CROSS[0]);
+    let (ok, _, stderr) = wheel(&ctx, &["six==1.16.0", "--report", "wh/new/report.json"]);
+    assert!(ok, "{stderr}");
+    assert!(ctx.path().join("wh/new/report.json").is_file());
 }
 
 /// A source that ships a prebuilt x86_64 `.so` failed the audit with the hint "rebuild with
