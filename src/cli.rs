@@ -178,6 +178,23 @@ pub struct WheelArgs {
     /// Never build these packages from source (`:all:` for every package).
     #[arg(long, value_name = "NAMES")]
     pub only_binary: Vec<String>,
+    /// The compiler cache in front of the cross compiler: ccache, sccache or none (default:
+    /// ccache when it is installed).
+    #[arg(
+        long,
+        value_name = "TOOL",
+        env = "PYX_COMPILER_CACHE",
+        default_value = "auto"
+    )]
+    pub compiler_cache: String,
+    /// Hand compile jobs to distcc (default: when `DISTCC_HOSTS` is set), or `none`.
+    #[arg(
+        long,
+        value_name = "TOOL",
+        env = "PYX_COMPILER_LAUNCHER",
+        default_value = "auto"
+    )]
+    pub compiler_launcher: String,
 }
 
 #[derive(Debug, Args)]

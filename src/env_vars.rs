@@ -25,6 +25,15 @@ pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";
 pub const PYENV_ROOT: &str = "PYENV_ROOT";
 /// uv's Python install directory: its `cpython-X.Y.Z-*` are build Python candidates.
 pub const UV_PYTHON_INSTALL_DIR: &str = "UV_PYTHON_INSTALL_DIR";
+/// Where pip's user configuration lives (default `~/.config`) and its site-wide directories
+/// (default `/etc/xdg`); read to give uv what pip's configuration says.
+pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+pub const XDG_CONFIG_DIRS: &str = "XDG_CONFIG_DIRS";
+/// Set for uv from pip's `cert`, `client-cert` and `proxy` settings when they are not set already.
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+pub const SSL_CLIENT_CERT: &str = "SSL_CLIENT_CERT";
+pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
+pub const HTTP_PROXY: &str = "HTTP_PROXY";
 pub const HOME: &str = "HOME";
 pub const PATH: &str = "PATH";
 /// `tracing` filter for pyx's own log lines (overrides -v/-q), e.g. `PYX_LOG=pyx=debug`.
@@ -52,3 +61,17 @@ pub const PYX_TEST_PREFIX: &str = "PYX_TEST_PREFIX";
 /// pip's configuration file; `pyx test --pip` sets it to `/dev/null` (and removes every other
 /// `PIP_*` variable) so the target's pip sees the wheelhouse and nothing of this machine's setup.
 pub const PIP_CONFIG_FILE: &str = "PIP_CONFIG_FILE";
+/// The compiler cache in front of the cross compiler: `ccache`, `sccache`, `none`, a path to one
+/// of them, or `auto` (unset: ccache when installed). `pyx wheel --compiler-cache` reads it; pyx
+/// sets it to the absolute program for the shims of every build.
+pub const PYX_COMPILER_CACHE: &str = "PYX_COMPILER_CACHE";
+/// The launcher compile jobs go through: `distcc`, `none`, a path to distcc, or `auto` (unset:
+/// distcc when `DISTCC_HOSTS` is set). `pyx wheel --compiler-launcher` reads it.
+pub const PYX_COMPILER_LAUNCHER: &str = "PYX_COMPILER_LAUNCHER";
+/// Set by pyx for one build: its scratch directory. Compiles map it out of debug info and
+/// `__FILE__` (`-ffile-prefix-map=DIR=.`), and ccache makes paths under it relative, so a rebuild
+/// in another scratch directory is a cache hit.
+pub const PYX_BUILD_ROOT: &str = "PYX_BUILD_ROOT";
+/// What fills build envs: `uv`, `pip`, a path to uv, or `auto` (unset: uv when it is on PATH and
+/// pip's configuration sets nothing but indexes, certificates and proxy, else the build Python's pip).
+pub const PYX_INSTALLER: &str = "PYX_INSTALLER";

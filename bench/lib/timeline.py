@@ -13,8 +13,12 @@ LINE = re.compile(r"^(\d+)\s+(\d+):(\d+):(\d+\.\d+)\s+(.*)$")
 # First matching rule wins (and is the more specific when processes nest); matched against argv.
 GROUPS = [
     ("compiler (cross gcc/g++)", re.compile(r"^\S*(arm-linux-gnueabihf-(gcc|g\+\+)|/cc1|/cc1plus|/collect2|/as|/ld) ")),
+    ("compiler cache (ccache/sccache, outside the compiler)", re.compile(r"^\S*s?ccache ")),
+    ("distcc (outside the compiler)", re.compile(r"^\S*distcc ")),
+    ("pyx shims (outside the compiler)", re.compile(r" shim --env ")),
     ("venv + ensurepip", re.compile(r" -m venv | -m ensurepip ")),
     ("pip install (build requirements)", re.compile(r" -m pip install | -m pip freeze |/pip3? install ")),
+    ("uv pip install (build requirements)", re.compile(r"^\S*uv pip install ")),
     ("PEP 517 hooks (backend)", re.compile(r"pep517_hook|_in_process|build_meta|mesonpy")),
     ("meson/ninja/cython", re.compile(r"meson|ninja|cython")),
     ("crossenv (python -m crossenv)", re.compile(r" -m crossenv ")),

@@ -1,5 +1,6 @@
-//! Progress for long pipelines: one bar per package on a terminal (package, stage, elapsed), plain
-//! lines otherwise, nothing with `-q`. Everything goes to stderr.
+//! Progress for long pipelines: one bar per package on a terminal (package, stage, elapsed, and
+//! for a build its compiles, cache hits and `[n/N]`), plain lines otherwise, nothing with `-q`.
+//! Everything goes to stderr.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::GlobalArgs;
-use crate::pipeline::{PackageReport, Reporter, Stage};
+use crate::pipeline::{BuildProgress, PackageReport, Reporter, Stage};
 
 /// Pick the reporter for this terminal and verbosity.
 pub fn reporter(global: &GlobalArgs) -> Box<dyn Reporter> {
@@ -72,6 +73,13 @@ impl Reporter for Bars {
         bar.set_message(stage.as_str());
     }
 
+    fn progress(&self, package: &str, progress: &BuildProgress) {
+        let bars = self.bars.lock().expect("progress lock");
+        if let Some(bar) = bars.get(package) {
+            bar.set_message(building_message(progress));
+        }
+    }
+
     fn finished(&self, report: &PackageReport) {
         let mut bars = self.bars.lock().expect("progress lock");
         if let Some(bar) = bars.remove(&report.label) {
@@ -79,6 +87,17 @@ impl Reporter for Bars {
             self.multi.remove(&bar);
         }
         let _ = self.multi.println(outcome_line(report));
+    }
+}
+
+/// The spinner's message while a build runs: `building [52/151], 152 compiles, 140 from the
+/// cache`.
+pub fn building_message(progress: &BuildProgress) -> String {
+    let what = progress.describe();
+    if what.is_empty() {
+        Stage::Building.as_str().to_string()
+    } else {
+        format!("{} {what}", Stage::Building.as_str())
     }
 }
 

@@ -12,6 +12,7 @@ use crate::ExitStatus;
 use crate::cli::ShimArgs;
 use crate::crossenv::build_machine;
 use crate::crossenv::config_tools::{self, Program};
+use crate::crossenv::launcher::{CacheOutcome, Launch, Launched};
 use crate::crossenv::shim_log::{self, Mapping, ShimCall};
 use crate::crossenv::shims::{self, Allow, ShimConfig};
 use crate::env_vars;
@@ -95,6 +96,7 @@ pub fn run(args: ShimArgs) -> Result<ExitStatus> {
         mapped: Vec::new(),
         start: 0.0,
         seconds: 0.0,
+        cache: None,
     };
     let started = std::time::SystemTime::now();
     let result = shim(
@@ -104,6 +106,7 @@ pub fn run(args: ShimArgs) -> Result<ExitStatus> {
         package.as_deref(),
         &cwd,
         &mut call.mapped,
+        &mut call.cache,
     );
     call.start = started
         .duration_since(std::time::UNIX_EPOCH)
@@ -155,9 +158,10 @@ fn shim(
     package: Option<&str>,
     cwd: &Path,
     mapped: &mut Vec<Mapping>,
+    cache: &mut Option<CacheOutcome>,
 ) -> Result<i32, Refused> {
     let fail = |e: anyhow::Error| Refused::flag(String::new(), e);
-    let mut cmd = match tool {
+    let mut launched: Launched = match tool {
         "config" => return run_config(cfg, args, mapped).map_err(fail),
         "pkg-config" => {
             let real = cfg.tool(tool).ok_or_else(|| fail(missing(cfg, tool)))?;
@@ -178,13 +182,13 @@ fn shim(
             if !overlays.is_empty() {
                 return run_pkg_config_with_overlays(cmd, &cfg.sysroot).map_err(fail);
             }
-            cmd
+            cmd.into()
         }
         "ar" | "ranlib" | "strip" | "readelf" => {
             let real = cfg.tool(tool).ok_or_else(|| fail(missing(cfg, tool)))?;
-            let mut cmd = Command::new(&real[0]);
-            cmd.args(&real[1..]).args(args);
-            cmd
+            let mut cmd = plain(real);
+            cmd.args(args);
+            cmd.into()
         }
         "cc" | "gcc" | "c++" | "g++" | "ld" => {
             let real = cfg.tool(tool).ok_or_else(|| fail(missing(cfg, tool)))?;
@@ -194,10 +198,23 @@ fn shim(
                 .map_err(|r| Refused::flag(r.flag.clone(), refusal(cfg, tool, r, package, cwd)))?;
             report_mappings(&checked.mapped);
             mapped.extend(checked.mapped);
-            let mut cmd = Command::new(&real[0]);
-            cmd.args(&real[1..]);
+            let compile = tool != "ld" && shim_log::is_compile_args(args);
+            let build_root = std::env::var_os(env_vars::PYX_BUILD_ROOT).map(PathBuf::from);
+            let mut launched = if compile {
+                Launch::from_env().map_err(|e| fail(anyhow!(e)))?.command(
+                    real,
+                    true,
+                    build_root.as_deref(),
+                )
+            } else {
+                Launched::from(plain(real))
+            };
+            let cmd = &mut launched.cmd;
             if tool != "ld" {
                 cmd.args(cfg.target().cflags);
+            }
+            if let Some(root) = build_root.filter(|_| compile) {
+                cmd.arg(format!("-ffile-prefix-map={}=.", root.display()));
             }
             if !shims::has_sysroot(args) {
                 cmd.arg(format!("--sysroot={}", cfg.sysroot.display()));
@@ -220,20 +237,29 @@ fn shim(
                     None => {}
                 }
             }
-            cmd
+            launched
         }
         other => {
             return Err(fail(anyhow!("`{other}` is not a tool pyx shims")));
         }
     };
-    one_level_deeper(&mut cmd, tool).map_err(fail)?;
+    let cmd = &mut launched.cmd;
+    one_level_deeper(cmd, tool).map_err(fail)?;
     let status = cmd.status().map_err(|e| {
         fail(anyhow::Error::new(e).context(format!(
             "cannot run `{}` for the `{tool}` shim",
             cmd.get_program().to_string_lossy()
         )))
     })?;
+    *cache = launched.outcome();
     Ok(status.code().unwrap_or(1))
+}
+
+/// The real tool's command (its program and fixed arguments).
+fn plain(real: &[String]) -> Command {
+    let mut cmd = Command::new(&real[0]);
+    cmd.args(&real[1..]);
+    cmd
 }
 
 /// Count the shim depth up for `cmd`; an error when a tool keeps calling shims.

@@ -9,6 +9,9 @@ use crate::ExitStatus;
 use crate::cli::{GlobalArgs, WheelArgs};
 use crate::commands::progress;
 use crate::crossenv::CrossEnv;
+use crate::crossenv::launcher::{
+    CacheCounts, CacheRequest, CacheTool, Launch, LauncherRequest, System,
+};
 use crate::pep517::ConfigArgs;
 use crate::pipeline::host::CrossHost;
 use crate::pipeline::{self, PackageReport, Pipeline, Settings};
@@ -35,14 +38,30 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         pip_index_args: requirements.index.pip_args(),
     };
     let wheelhouse = Wheelhouse::open(&args.wheel_dir)?;
+    if !global.quiet {
+        for note in &settings.launch.notes {
+            eprint!("{}", Diagnostic::note(note).render());
+        }
+    }
+    let launch = settings.launch.clone();
+    let sccache_before = sccache(&launch);
     let reporter = progress::reporter(global);
     let pipeline = Pipeline::new(settings, &profile, &host, &wheelhouse, reporter.as_ref())?;
     let run = pipeline::run(&pipeline, &requirements)?;
     drop(reporter);
+    let cache_use = CacheUse::of(&launch, &run.packages, sccache_before);
 
     if let Some(path) = &args.report {
         let timing = Timing::measure(started, &host.env);
-        write_report(path, &profile, &wheelhouse, &run, &timing)?;
+        write_report(
+            path,
+            &profile,
+            &wheelhouse,
+            &run,
+            &timing,
+            &launch,
+            &cache_use,
+        )?;
     }
     let reports = &run.packages;
     for report in reports.iter().filter(|r| r.failed()) {
@@ -50,6 +69,9 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     }
     if !global.quiet {
         eprint!("{}", summary_table(reports));
+        if let Some(line) = cache_use.summary_line() {
+            eprintln!("{line}");
+        }
     }
     let own_root = args.target.sysroot.is_some() || args.target.target_python.is_some();
     let add = || crate::pep517::diagnose::sysroot_add_command(profile.target(), &profile.sysroot);
@@ -119,15 +141,29 @@ fn settings(args: &WheelArgs, reqs: &Requirements) -> Result<Settings> {
             "write `-C key=value` or `-C package:key=value`",
         )
     })?;
+    let launch = launch(args)?;
     Ok(Settings {
         jobs: args.jobs.unwrap_or(cores).max(1),
-        cores,
+        // Compile jobs of one build also run on the distcc hosts' slots.
+        cores: cores + launch.remote_slots(),
         keep_going: args.keep_going,
         no_cache: args.no_cache,
         manylinux: args.manylinux,
         allow_pure_fallback: args.allow_pure_fallback,
         config,
         index: reqs.index.clone(),
+        launch,
+    })
+}
+
+/// `--compiler-cache` and `--compiler-launcher`, checked against what is installed.
+fn launch(args: &WheelArgs) -> Result<Launch> {
+    let usage = |e: String| with_hint(anyhow::anyhow!(e), "see `pyx wheel --help`");
+    let cache: CacheRequest = args.compiler_cache.parse().map_err(usage)?;
+    let launcher: LauncherRequest = args.compiler_launcher.parse().map_err(usage)?;
+    Launch::choose(&cache, &launcher, &System, &crate::cache::cache_dir()).map_err(|e| {
+        let hint = e.hint();
+        with_hint(e, hint)
     })
 }
 
@@ -174,6 +210,52 @@ fn check_report_path(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// What the compiler cache did in a run: the compiles of the packages built, and its hits and
+/// misses (ccache: from each compile; sccache: its server's counts before and after the run).
+#[derive(Debug, Clone, PartialEq)]
+struct CacheUse {
+    tool: Option<&'static str>,
+    counts: CacheCounts,
+}
+
+impl CacheUse {
+    fn of(launch: &Launch, reports: &[PackageReport], sccache_before: Option<(u64, u64)>) -> Self {
+        let mut counts = CacheCounts::default();
+        for c in reports.iter().filter_map(|r| r.compiler_cache.as_ref()) {
+            counts.add(c);
+        }
+        if let (Some(before), Some(after)) = (sccache_before, sccache(launch)) {
+            counts.hits = usize::try_from(after.0.saturating_sub(before.0)).unwrap_or(0);
+            counts.misses = usize::try_from(after.1.saturating_sub(before.1)).unwrap_or(0);
+        }
+        CacheUse {
+            tool: launch.cache.as_ref().map(|c| c.tool.as_str()),
+            counts,
+        }
+    }
+
+    /// `ccache: 570 of 571 cacheable compiles were hits (99.8%)`, when the cache saw any.
+    fn summary_line(&self) -> Option<String> {
+        let tool = self.tool?;
+        let rate = self.counts.hit_rate()?;
+        let cacheable = self.counts.hits + self.counts.misses;
+        Some(format!(
+            "{tool}: {} of {cacheable} cacheable compiles were hits ({:.1}%)",
+            self.counts.hits,
+            100.0 * rate
+        ))
+    }
+}
+
+/// sccache's counts, when it is the compiler cache.
+fn sccache(launch: &Launch) -> Option<(u64, u64)> {
+    let cache = launch
+        .cache
+        .as_ref()
+        .filter(|c| c.tool == CacheTool::Sccache)?;
+    crate::crossenv::launcher::sccache_counts(cache)
+}
+
 /// `--report FILE`: the run as JSON.
 fn write_report(
     path: &Path,
@@ -181,6 +263,8 @@ fn write_report(
     wheelhouse: &Wheelhouse,
     run: &pipeline::RunReport,
     timing: &Timing,
+    launch: &Launch,
+    cache_use: &CacheUse,
 ) -> Result<()> {
     let skipped: Vec<_> = run
         .skipped
@@ -196,6 +280,23 @@ fn write_report(
         "succeeded": !run.packages.iter().any(PackageReport::failed),
         "seconds": timing.seconds,
         "compiler_seconds": timing.compiler_seconds,
+        "compiler_cache": launch.cache.as_ref().map(|c| serde_json::json!({
+            "tool": c.tool,
+            "program": c.program,
+            "dir": c.dir,
+            "compiles": cache_use.counts.compiles,
+            "hits": cache_use.counts.hits,
+            "misses": cache_use.counts.misses,
+            "uncacheable": cache_use.counts.uncacheable,
+            "hit_rate": cache_use.counts.hit_rate(),
+        })),
+        "compiler_launcher": launch.distcc.as_ref().map(|d| serde_json::json!({
+            "tool": "distcc",
+            "program": d.program,
+            "hosts": d.hosts.spec,
+            "hosts_from": d.hosts.from,
+            "remote_slots": d.hosts.remote_slots,
+        })),
         "packages": run.packages,
         "skipped": skipped,
     });
@@ -280,7 +381,8 @@ fn dev_packages_hint(
 
 /// The table printed at the end: one row per package.
 pub fn summary_table(reports: &[PackageReport]) -> String {
-    let rows: Vec<[String; 5]> = reports
+    let cached = reports.iter().any(|r| r.compiler_cache.is_some());
+    let rows: Vec<Vec<String>> = reports
         .iter()
         .map(|r| {
             let result = match (&r.failure, &r.wheel) {
@@ -291,17 +393,30 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
                     .unwrap_or_default(),
                 (None, None) => String::new(),
             };
-            [
+            let mut row = vec![
                 r.name.clone(),
                 r.version.clone().unwrap_or_default(),
                 r.source.map(|s| s.as_str()).unwrap_or("-").to_string(),
                 format!("{:.1}s", r.seconds),
-                result,
-            ]
+            ];
+            if cached {
+                row.push(
+                    r.compiler_cache
+                        .map_or("-".into(), |c| format!("{}/{}", c.hits, c.hits + c.misses)),
+                );
+            }
+            row.push(result);
+            row
         })
         .collect();
-    let header = ["package", "version", "source", "time", "wheel"].map(String::from);
-    let mut widths = [0usize; 5];
+    let mut header: Vec<String> = ["package", "version", "source", "time"]
+        .map(String::from)
+        .into();
+    if cached {
+        header.push("cache hits".into());
+    }
+    header.push("wheel".into());
+    let mut widths = vec![0usize; header.len()];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -311,8 +426,8 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
     for row in std::iter::once(&header).chain(&rows) {
         let line: Vec<String> = row
             .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
+            .zip(&widths)
+            .map(|(cell, &w)| format!("{cell:<w$}"))
             .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
@@ -436,6 +551,54 @@ mod tests {
           | x.c:1:10: fatal error: ffi.h: No such file or directory
           hint: the sysroot lacks `ffi.h`
         ");
+    }
+
+    #[test]
+    fn the_summary_shows_compiler_cache_hits_per_package() {
+        let mut numpy = row(
+            "numpy",
+            Provenance::Built,
+            Some("numpy-1.0-cp311-cp311-linux_armv7l.whl"),
+            None,
+        );
+        numpy.compiler_cache = Some(CacheCounts {
+            compiles: 574,
+            hits: 570,
+            misses: 1,
+            uncacheable: 3,
+        });
+        let six = row(
+            "six",
+            Provenance::Reused,
+            Some("six-1.0-py3-none-any.whl"),
+            None,
+        );
+        let reports = [numpy, six];
+        insta::assert_snapshot!(summary_table(&reports), @r"
+        package  version  source  time  cache hits  wheel
+        numpy    1.0      built   1.2s  570/571     numpy-1.0-cp311-cp311-linux_armv7l.whl
+        six      1.0      reused  1.2s  -           six-1.0-py3-none-any.whl
+        2 package(s): 2 ok, 0 failed
+        ");
+        let launch = Launch {
+            cache: Some(crate::crossenv::launcher::CompilerCache {
+                tool: CacheTool::Ccache,
+                program: "/usr/bin/ccache".into(),
+                dir: None,
+                depend_mode: true,
+            }),
+            ..Launch::default()
+        };
+        let used = CacheUse::of(&launch, &reports, None);
+        assert_eq!(used.counts.compiles, 574);
+        assert_eq!(
+            used.summary_line().unwrap(),
+            "ccache: 570 of 571 cacheable compiles were hits (99.8%)"
+        );
+        assert_eq!(
+            CacheUse::of(&Launch::default(), &reports, None).summary_line(),
+            None
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use pep440_rs::Version;
 use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 use sha2::{Digest, Sha256};
 
+use super::installer::Installer;
 use crate::cache::cache_dir;
 use crate::printer::with_hint;
 use crate::python::{BuildPython, major_minor};
@@ -82,7 +83,11 @@ impl BuildEnv {
             );
             return Ok(existing);
         }
-        tracing::info!("creating build env for {}", requirements.join(" "));
+        tracing::info!(
+            "creating build env `{}` for {}",
+            dir.display(),
+            requirements.join(" ")
+        );
         let tmp = crate::tempfiles::dir_in(&root, &key)?;
         populate(build, tmp.path(), requirements, pip_args)?;
         relocate_scripts(&tmp.path().join("bin"), tmp.path(), &dir)?;
@@ -357,8 +362,9 @@ fn key(build: &BuildPython, requirements: &[String], pip_args: &[String]) -> Str
     )
 }
 
-/// A venv without pip (ensurepip costs seconds), filled by the build Python's own pip through
-/// `pip --python` (pip ≥ 22.3); with an older pip, the venv gets its own.
+/// A venv without pip (ensurepip costs seconds), filled by uv when it is installed (see
+/// [`Installer`]), else by the build Python's own pip through `pip --python` (pip ≥ 22.3); with an
+/// older pip, the venv gets its own. A requirement set uv cannot install goes to pip.
 fn populate(
     build: &BuildPython,
     dir: &Path,
@@ -373,6 +379,22 @@ fn populate(
         return Ok(());
     }
     let python = dir.join("bin").join("python");
+    let installer = Installer::choose();
+    tracing::info!(
+        "installing {} with {}",
+        requirements.join(" "),
+        installer.name()
+    );
+    if matches!(installer, Installer::Uv { .. }) {
+        let mut uv = installer.command(&build.executable, &python, requirements, pip_args);
+        match run(&mut uv) {
+            Ok(()) => return Ok(()),
+            Err(e) => tracing::warn!(
+                "uv could not install `{}` ({e:#}); installing with pip",
+                requirements.join(" ")
+            ),
+        }
+    }
     let pip_install = |cmd: &mut Command| {
         cmd.args(["install", "-q", "--disable-pip-version-check"])
             .args(pip_args)

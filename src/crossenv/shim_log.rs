@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::launcher::CacheOutcome;
+
 /// A host path the shim mapped: the argument (or printed word) as written and what it became,
 /// empty when it was dropped.
 pub type Mapping = (String, String);
@@ -33,6 +35,9 @@ pub struct ShimCall {
     pub start: f64,
     #[serde(default)]
     pub seconds: f64,
+    /// What the compiler cache made of a compile call (ccache only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheOutcome>,
 }
 
 impl ShimCall {
@@ -40,6 +45,17 @@ impl ShimCall {
     pub fn is_compiler(&self) -> bool {
         matches!(self.tool.as_str(), "cc" | "c++" | "gcc" | "g++")
     }
+
+    /// A compiler call that compiles (`-c`): what a compiler cache or distcc takes.
+    pub fn is_compile(&self) -> bool {
+        self.is_compiler() && is_compile_args(&self.args)
+    }
+}
+
+/// True for the arguments of a compile (`-c`) call, not a link, `-E` or `-M` only.
+pub fn is_compile_args<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> bool {
+    let has = |flag: &str| args.iter().any(|a| a.as_ref() == flag);
+    has("-c") && !has("-E")
 }
 
 /// The host paths mapped in `calls`, each pair once, in the order first seen (for `pyx wheel -v`:
@@ -133,6 +149,7 @@ mod tests {
             mapped: vec![],
             start,
             seconds,
+            cache: None,
         }
     }
 

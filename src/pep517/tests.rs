@@ -78,6 +78,7 @@ fn request<'a>(
         log,
         config,
         jobs: 2,
+        env: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Instant;
 use super::failure::Failure;
 use super::fetch::BuildTask;
 use super::package::Pipeline;
+use super::scratch::ScratchDir;
 use super::source::{self, SourceTree};
 use super::target_deps::Prepared;
 use super::wheel_cache::{CacheKey, CachedInfo, lock_entry, read_cached, store_cached};
@@ -16,6 +17,7 @@ use super::{Landed, PackageReport, Provenance, Stage};
 use crate::audit::{FindingKind, audit_wheel, derive_platform_tags};
 use crate::crossenv::buildenv::InstalledDist;
 use crate::crossenv::busy_seconds;
+use crate::crossenv::launcher::CacheCounts;
 use crate::crossenv::shim_log;
 use crate::pep517::diagnose::{self, diagnose};
 use crate::pep517::{BuildError, BuildRequest, Built, Frontend};
@@ -124,8 +126,8 @@ impl Pipeline<'_> {
         report.source = Some(Provenance::Built);
         let scratch_root = cache.join("scratch");
         fs_err::create_dir_all(&scratch_root).map_err(cache_io("cannot create the scratch dir"))?;
-        let scratch = crate::tempfiles::dir_in(&scratch_root, "build")
-            .map_err(cache_io("cannot create a scratch dir"))?;
+        let scratch =
+            ScratchDir::new_in(&scratch_root).map_err(cache_io("cannot create a scratch dir"))?;
         let project = match &task.source {
             SourceTree::Sdist(p) => {
                 source::unpack_sdist(p, &scratch.path().join("src")).map_err(Failure::Sdist)?
@@ -157,10 +159,13 @@ impl Pipeline<'_> {
             log: &log,
             config,
             jobs,
+            env: self.build_environ(scratch.path()),
         };
         let target = self.profile.target();
         let built = self
-            .run_backend(&request, report, chain)
+            .watching(label, package, &log, || {
+                self.run_backend(&request, report, chain)
+            })
             .map_err(|e| match e {
                 Backend::Build(error) => {
                     let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -196,6 +201,11 @@ impl Pipeline<'_> {
         let ran_compiler = calls.len() > calls_before;
         let this_build = calls.get(calls_before..).unwrap_or_default();
         report.compiler_seconds = Some(busy_seconds(this_build));
+        report.compiler_cache = self
+            .settings
+            .launch
+            .counts_per_call()
+            .then(|| CacheCounts::of(this_build));
         for mapping in shim_log::mappings(this_build) {
             tracing::info!("{package}: {}", shim_log::describe_mapping(&mapping));
         }

@@ -65,6 +65,10 @@ impl BuildHost for CrossHost {
         Some(&self.env)
     }
 
+    fn shim_log(&self) -> Option<PathBuf> {
+        Some(self.env.shim_log())
+    }
+
     fn compiler_calls(&self, package: &str) -> Vec<ShimCall> {
         let mut calls = self.env.shim_calls(Some(package)).unwrap_or_default();
         calls.retain(ShimCall::is_compiler);

@@ -12,15 +12,18 @@ use serde::Serialize;
 use crate::requirements::{IndexOptions, Requirements};
 
 mod build;
+pub mod compiling;
 pub mod failure;
 pub mod fetch;
 pub mod host;
 pub mod package;
+mod scratch;
 pub mod source;
 pub mod target_deps;
 pub mod wheel_cache;
 
 use crate::resolve::{self, Job, Resolver};
+pub use compiling::BuildProgress;
 pub use failure::Failure;
 use fetch::{Fetch, Fetched};
 pub use package::Pipeline;
@@ -38,6 +41,8 @@ pub struct Settings {
     pub allow_pure_fallback: bool,
     pub config: crate::pep517::ConfigArgs,
     pub index: IndexOptions,
+    /// The compiler cache and distcc in front of the cross compiler.
+    pub launch: crate::crossenv::launcher::Launch,
 }
 
 /// Where a wheel in the wheelhouse came from.
@@ -74,6 +79,9 @@ pub struct PackageReport {
     /// Of `seconds`, the wall-clock time inside the cross compiler (from the shim log).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compiler_seconds: Option<f64>,
+    /// Its compile calls and what the compiler cache (ccache) made of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compiler_cache: Option<crate::crossenv::launcher::CacheCounts>,
     pub wheel: Option<PathBuf>,
     pub tags: Vec<crate::platform::tags::PlatformTag>,
     /// `passed`, `pure` (no binaries to check) or `failed`.
@@ -112,6 +120,7 @@ impl PackageReport {
             backend: None,
             seconds: 0.0,
             compiler_seconds: None,
+            compiler_cache: None,
             wheel: None,
             tags: Vec::new(),
             audit: None,
@@ -153,6 +162,8 @@ impl Stage {
 /// Receives progress; the CLI layer draws bars or prints lines.
 pub trait Reporter: Sync {
     fn stage(&self, package: &str, stage: Stage);
+    /// A running build got further (compiles so far, cache hits, the backend's `[n/N]`).
+    fn progress(&self, _package: &str, _progress: &BuildProgress) {}
     fn finished(&self, report: &PackageReport);
 }
 
@@ -183,6 +194,7 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
         pipeline.profile.target().name,
         &pipeline.profile.python.version,
     )?;
+    scratch::sweep(&crate::cache::cache_dir().join("scratch"));
     let mut resolver = Resolver::new(env, &requirements.constraints);
     for entry in &requirements.requirements {
         resolver.add_entry(entry)?;
@@ -199,26 +211,13 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
         let mut running = 0usize;
-        loop {
-            while !failed || settings.keep_going {
-                let Some(job) = resolver.next_job() else {
-                    break;
-                };
-                let Some(fetch) = fetch(pipeline, &resolver, job) else {
-                    continue;
-                };
-                match apply(&mut resolver, fetch) {
-                    Fetched::Build(task) => queue.push_back(task),
-                    Fetched::Ready(report, _) | Fetched::Failed(report) => {
-                        finish(report, &mut failed)
-                    }
-                }
-            }
-            while running < settings.jobs.max(1)
-                && (!failed || settings.keep_going)
+        // Start queued builds while there is room: each gets its share of the cores among the
+        // builds known so far.
+        let start_builds = |queue: &mut VecDeque<fetch::BuildTask>, running: &mut usize| {
+            while *running < settings.jobs.max(1)
                 && let Some(mut task) = queue.pop_front()
             {
-                let concurrent = (running + 1 + queue.len()).min(settings.jobs.max(1));
+                let concurrent = (*running + 1 + queue.len()).min(settings.jobs.max(1));
                 let jobs = (settings.cores / concurrent).max(1);
                 let tx = tx.clone();
                 let pure_fallback = task.pure_fallback.take();
@@ -227,7 +226,31 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
                     report.pure_fallback = pure_fallback;
                     let _ = tx.send((report, landed));
                 });
-                running += 1;
+                *running += 1;
+            }
+        };
+        loop {
+            // Fetch what the resolver asks for; a build starts as soon as it is fetched, so
+            // the first package's build env is made while the next ones download.
+            while !failed || settings.keep_going {
+                let Some(job) = resolver.next_job() else {
+                    break;
+                };
+                let Some(fetch) = fetch(pipeline, &resolver, job) else {
+                    continue;
+                };
+                match apply(&mut resolver, fetch) {
+                    Fetched::Build(task) => {
+                        queue.push_back(task);
+                        start_builds(&mut queue, &mut running);
+                    }
+                    Fetched::Ready(report, _) | Fetched::Failed(report) => {
+                        finish(report, &mut failed)
+                    }
+                }
+            }
+            if !failed || settings.keep_going {
+                start_builds(&mut queue, &mut running);
             }
             if running == 0 {
                 for task in queue.drain(..) {

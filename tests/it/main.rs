@@ -2,11 +2,13 @@
 //! and the target's Python under QEMU.
 
 mod common;
+mod compiler_cache;
 mod deploy;
 mod env;
 mod fallback;
 mod host_paths;
 mod inspect;
+mod installers;
 mod interrupt;
 mod releases;
 mod requirements;

@@ -1,0 +1,141 @@
+//! What fills a build env: uv when it is installed (`uv pip install --python ENV/bin/python`,
+//! measured 4-10x faster than pip on the same requirement sets, `bench/installers`), else the build
+//! Python's own pip (`python -m pip --python ENV/bin/python install`). `PYX_INSTALLER` picks one.
+//! uv is given what pip's configuration says about indexes ([`PipConfig`]); a configuration that
+//! sets more than that goes to pip.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::pip_config::PipConfig;
+use crate::env_vars;
+
+/// The program that installs build requirements into a build env.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Installer {
+    /// uv, with the pip configuration it is to follow.
+    Uv {
+        program: PathBuf,
+        pip: Box<PipConfig>,
+    },
+    Pip,
+}
+
+impl Installer {
+    /// `PYX_INSTALLER`: `uv`, `pip`, a path to uv, or `auto`/unset (uv when it is on PATH and
+    /// pip's configuration sets nothing uv cannot be told).
+    pub fn choose() -> Installer {
+        let wanted = std::env::var_os(env_vars::PYX_INSTALLER).unwrap_or_default();
+        let uv = |program: PathBuf| Installer::Uv {
+            program,
+            pip: Box::new(PipConfig::read()),
+        };
+        match wanted.to_str().unwrap_or_default() {
+            "pip" => Installer::Pip,
+            path if path.starts_with('/') => uv(path.into()),
+            "uv" => which::which("uv").map_or(Installer::Pip, uv),
+            _ => match which::which("uv").map(uv) {
+                Ok(Installer::Uv { pip, .. }) if !pip.untranslated.is_empty() => {
+                    tracing::info!(
+                        "pip's configuration sets `{}`, which pyx does not pass on to uv: \
+                         build envs are filled by pip (PYX_INSTALLER=uv uses uv anyway)",
+                        pip.untranslated.join("`, `")
+                    );
+                    Installer::Pip
+                }
+                found => found.unwrap_or(Installer::Pip),
+            },
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Installer::Uv { .. } => "uv",
+            Installer::Pip => "pip",
+        }
+    }
+
+    /// The command that installs `requirements` into the venv of `python`, with `index_args`
+    /// (`--index-url`, `--extra-index-url`, `--find-links`, `--no-index`: the same for both).
+    /// `build_python` runs pip; uv also gets pip's configured indexes, certificates and proxy.
+    pub fn command(
+        &self,
+        build_python: &Path,
+        python: &Path,
+        requirements: &[String],
+        index_args: &[String],
+    ) -> Command {
+        let mut cmd = match self {
+            Installer::Uv { program, pip } => {
+                let mut cmd = Command::new(program);
+                cmd.args(["pip", "install", "--quiet", "--python"])
+                    .arg(python)
+                    .args(pip.uv_args(index_args))
+                    .envs(pip.uv_env(|name| std::env::var_os(name).is_some()));
+                cmd
+            }
+            Installer::Pip => {
+                let mut cmd = Command::new(build_python);
+                cmd.args(["-m", "pip", "--python"]).arg(python).args([
+                    "install",
+                    "-q",
+                    "--disable-pip-version-check",
+                ]);
+                cmd
+            }
+        };
+        cmd.args(index_args)
+            .args(requirements)
+            .env_remove("_PYTHON_SYSCONFIGDATA_NAME")
+            .env_remove("_PYTHON_HOST_PLATFORM")
+            .env_remove("PYTHONPATH");
+        cmd
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(cmd: &Command) -> Vec<String> {
+        std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn both_installers_get_the_same_requirements_and_index_flags() {
+        let reqs = vec!["setuptools>=77".to_string()];
+        let index = vec!["--find-links".to_string(), "/wheels".to_string()];
+        let py = Path::new("/envs/x/bin/python");
+        let uv = Installer::Uv {
+            program: "/usr/bin/uv".into(),
+            pip: Box::default(),
+        };
+        let uv = uv.command(Path::new("/py"), py, &reqs, &index);
+        let uv = argv(&uv);
+        assert_eq!(
+            uv[..5],
+            ["/usr/bin/uv", "pip", "install", "--quiet", "--python"]
+        );
+        assert!(uv.ends_with(&["--find-links", "/wheels", "setuptools>=77"].map(String::from)));
+        let pip = argv(&Installer::Pip.command(Path::new("/py"), py, &reqs, &index));
+        assert_eq!(
+            pip,
+            [
+                "/py",
+                "-m",
+                "pip",
+                "--python",
+                "/envs/x/bin/python",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--find-links",
+                "/wheels",
+                "setuptools>=77"
+            ]
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! What fills the build envs: uv when it is installed, the build Python's pip otherwise or when
+//! asked (`PYX_INSTALLER=pip`), and pip again when uv fails.
+
+use crate::common::{TestContext, text};
+use crate::require_tools;
+use crate::wheel::{CROSS, package, wheelhouse};
+
+/// `pyx -v wheel` of the setuptools fixture with a find-links dir of its own (so the build env is
+/// new: its key holds the index flags) and `PYX_INSTALLER=installer`; returns stderr.
+fn build_with(ctx: &TestContext, installer: &str) -> String {
+    let links = ctx
+        .path()
+        .join(format!("links{}", installer.replace('/', "-")));
+    std::fs::create_dir_all(&links).unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "-v",
+            "wheel",
+            "--target",
+            "armv7l",
+            "--no-cache",
+            "-w",
+            "wh",
+            "-f",
+        ])
+        .arg(&links)
+        .arg(package("setuptools_c"))
+        .env("PYX_INSTALLER", installer)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(wheelhouse(ctx).len(), 1, "{stderr}");
+    stderr
+}
+
+#[test]
+fn build_envs_are_filled_by_uv_or_pip() {
+    require_tools!(CROSS[0], "uv");
+    let ctx = TestContext::new();
+    let stderr = build_with(&ctx, "uv");
+    assert!(stderr.contains("with uv"), "{stderr}");
+    let stderr = build_with(&ctx, "pip");
+    assert!(stderr.contains("with pip"), "{stderr}");
+    let stderr = build_with(&ctx, "/nonexistent/uv");
+    assert!(
+        stderr.contains("uv could not install") && stderr.contains("installing with pip"),
+        "{stderr}"
+    );
+}
+
+/// uv reads no `pip.conf`: pyx passes its index settings on. With `no-index` in the file given by
+/// `PIP_CONFIG_FILE` and only an empty find-links dir, uv finds no setuptools instead of
+/// taking it from PyPI, and pip, which reads the file itself, finds none either.
+#[test]
+fn uv_follows_the_index_settings_of_pip_conf() {
+    require_tools!(CROSS[0], "uv");
+    let ctx = TestContext::new();
+    let links = ctx.path().join("links");
+    std::fs::create_dir_all(&links).unwrap();
+    let conf = ctx.path().join("pip.conf");
+    std::fs::write(&conf, "[global]\nretries = 0\n[install]\nno-index = true\n").unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "-v",
+            "wheel",
+            "--target",
+            "armv7l",
+            "--no-cache",
+            "-w",
+            "wh",
+            "-f",
+        ])
+        .arg(&links)
+        .arg(package("setuptools_c"))
+        .env("PIP_CONFIG_FILE", &conf)
+        .env_remove("PYX_INSTALLER")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("with uv"), "{stderr}");
+    assert!(
+        stderr.contains("uv could not install") && stderr.contains("package locations"),
+        "uv was not told --no-index: {stderr}"
+    );
+}
+
+/// A pip configuration that sets what pyx cannot pass on to uv (`prefer-binary` here) has the
+/// build envs filled by pip, and says so.
+#[test]
+fn a_pip_conf_uv_cannot_follow_goes_to_pip() {
+    require_tools!(CROSS[0], "uv");
+    let ctx = TestContext::new();
+    let conf = ctx.path().join("pip.conf");
+    std::fs::write(&conf, "[install]\nprefer-binary = true\n").unwrap();
+    let links = ctx.path().join("links-prefer-binary");
+    std::fs::create_dir_all(&links).unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "-v",
+            "wheel",
+            "--target",
+            "armv7l",
+            "--no-cache",
+            "-w",
+            "wh",
+            "-f",
+        ])
+        .arg(&links)
+        .arg(package("setuptools_c"))
+        .env("PIP_CONFIG_FILE", &conf)
+        .env_remove("PYX_INSTALLER")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("sets `prefer-binary`") && stderr.contains("with pip"),
+        "{stderr}"
+    );
+}
+
+/// uv installs without bytecode, and the bench machine sets `PYTHONDONTWRITEBYTECODE`: the
+/// build's Python processes still write it into the build env, so later hooks (and meson's
+/// processes) import compiled modules.
+#[test]
+fn a_uv_build_env_gets_bytecode_despite_pythondontwritebytecode() {
+    require_tools!(CROSS[0], "uv");
+    let ctx = TestContext::new();
+    let links = ctx.path().join("links-bytecode");
+    std::fs::create_dir_all(&links).unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "-v",
+            "wheel",
+            "--target",
+            "armv7l",
+            "--no-cache",
+            "-w",
+            "wh",
+            "-f",
+        ])
+        .arg(&links)
+        .arg(package("setuptools_c"))
+        .env("PYX_INSTALLER", "uv")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let env = stderr
+        .split("creating build env `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("the build env is new: {stderr}"));
+    let lib = std::path::Path::new(env).join("lib");
+    let python = std::fs::read_dir(&lib)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("python3"))
+        .expect("lib/python3.X");
+    let cache = python.path().join("site-packages/setuptools/__pycache__");
+    let compiled = std::fs::read_dir(&cache).map_or(0, |d| d.count());
+    assert!(compiled > 10, "{} holds {compiled} files", cache.display());
+}
