@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::platform::TargetName;
+use crate::python::PythonVersion;
+use crate::sysroot::release::ReleaseName;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -83,6 +85,21 @@ pub struct TargetArgs {
     /// repeatable, comma- or space-separated).
     #[arg(long = "with", value_name = "DEBPKGS")]
     pub with: Vec<String>,
+    #[command(flatten)]
+    pub release: ReleaseArgs,
+}
+
+/// Which Python the target runs, and so which Debian release pyx's sysroot comes from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReleaseArgs {
+    /// The target's Python (`3.13`): picks the Debian release of pyx's sysroot (3.11 bookworm,
+    /// 3.13 trixie) and a build Python of the same version (default: the build Python's).
+    #[arg(long, value_name = "X.Y")]
+    pub python: Option<PythonVersion>,
+    /// The Debian release of pyx's sysroot, by name or number (`trixie`, `13`); the target's
+    /// Python is the one it ships.
+    #[arg(long, value_name = "RELEASE")]
+    pub debian: Option<ReleaseName>,
 }
 
 impl TargetArgs {
@@ -95,6 +112,8 @@ impl TargetArgs {
             cc: self.cc.clone(),
             cxx: self.cxx.clone(),
             with: crate::sysroot::package_list(&self.with),
+            python: self.release.python,
+            release: self.release.debian.map(|r| r.0),
         }
     }
 }
@@ -186,6 +205,9 @@ pub struct VerifyArgs {
     /// Also check every binary against this target.
     #[arg(long, short = 't', value_name = "TARGET")]
     pub target: Option<TargetName>,
+    /// Also check that every wheel installs on CPython X.Y (its Python and ABI tags).
+    #[arg(long, value_name = "X.Y")]
+    pub python: Option<PythonVersion>,
     /// Print findings as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -246,15 +268,15 @@ pub enum SysrootCommand {
     Remove {
         #[arg(value_name = "TARGET")]
         target: TargetName,
-        #[arg(long, default_value = "3.11", value_name = "X.Y")]
-        python: String,
+        #[command(flatten)]
+        release: ReleaseArgs,
     },
     /// Print the path of a cached sysroot (provisioning it if needed).
     Path {
         #[arg(value_name = "TARGET")]
         target: TargetName,
-        #[arg(long, default_value = "3.11", value_name = "X.Y")]
-        python: String,
+        #[command(flatten)]
+        release: ReleaseArgs,
     },
 }
 
@@ -262,9 +284,8 @@ pub enum SysrootCommand {
 pub struct SysrootAddArgs {
     #[arg(value_name = "TARGET")]
     pub target: TargetName,
-    /// Python version of the target (must match the build Python's major.minor).
-    #[arg(long, default_value = "3.11", value_name = "X.Y")]
-    pub python: String,
+    #[command(flatten)]
+    pub release: ReleaseArgs,
     /// Extra Debian packages of the target architecture (`libffi-dev,zlib1g-dev`; repeatable,
     /// comma- or space-separated).
     #[arg(long = "with", value_name = "DEBPKGS")]

@@ -9,10 +9,22 @@ pub const PYX_PACKAGE: &str = "PYX_PACKAGE";
 /// Escape hatch for the compiler shims: space-separated flags (or `all`) that may pass even
 /// though they name a host path or a host-arch option, e.g. `PYX_SHIM_ALLOW="-I/usr/include"`.
 pub const PYX_SHIM_ALLOW: &str = "PYX_SHIM_ALLOW";
-/// The build machine's Python (default: `python3` on PATH).
+/// The build machine's Python (default: `pythonX.Y` of the target's version on PATH, pyenv's or
+/// uv's, else one pyx provisions from Debian; `python3` when no version is asked for). The value
+/// `debian` asks for the provisioned one.
 pub const PYX_BUILD_PYTHON: &str = "PYX_BUILD_PYTHON";
+/// Which Rust toolchain builds Rust extensions: `debian` (pyx's copy of Debian's `rustc-web`
+/// and the target's std), `user` (RUSTC/CARGO, or `rustc` on PATH, which must have the target);
+/// unset: the user's when it has the target's std, else Debian's.
+pub const PYX_RUST_TOOLCHAIN: &str = "PYX_RUST_TOOLCHAIN";
 
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+/// Read to find uv's Python installs (`$XDG_DATA_HOME/uv/python`).
+pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";
+/// pyenv's root (default `~/.pyenv`): its `versions/X.Y.Z` are build Python candidates.
+pub const PYENV_ROOT: &str = "PYENV_ROOT";
+/// uv's Python install directory: its `cpython-X.Y.Z-*` are build Python candidates.
+pub const UV_PYTHON_INSTALL_DIR: &str = "UV_PYTHON_INSTALL_DIR";
 /// Where pip's user configuration lives (default `~/.config`) and its site-wide directories
 /// (default `/etc/xdg`); read to give uv what pip's configuration says.
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
@@ -41,6 +53,9 @@ pub const PYX_BUILD_MACHINE_PACKAGES: &str = "PYX_BUILD_MACHINE_PACKAGES";
 /// Set by pyx for one build: pkg-config directories of the target's copies of build requirements,
 /// searched by the `pkg-config` shim before the sysroot's.
 pub const PYX_TARGET_PKG_CONFIG_PATH: &str = "PYX_TARGET_PKG_CONFIG_PATH";
+/// The Debian mirror pyx's private apt states download from (default: the host's Debian mirror
+/// from its apt sources, else `http://deb.debian.org/debian`).
+pub const PYX_DEBIAN_MIRROR: &str = "PYX_DEBIAN_MIRROR";
 /// Set by `pyx test` while its command runs: the scratch prefix the wheels are installed into.
 pub const PYX_TEST_PREFIX: &str = "PYX_TEST_PREFIX";
 /// pip's configuration file; `pyx test --pip` sets it to `/dev/null` (and removes every other

@@ -1,6 +1,7 @@
 //! Files pyx generates (wrappers, cross files, sysconfig data, scripts): written atomically and only
 //! when their content changes, so build tools and compiler caches see stable inputs.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -12,14 +13,13 @@ pub fn write_if_changed(path: &Path, content: &str) -> Result<bool> {
 
 /// [`write_if_changed`] with the file's permissions set before it appears (atomic rename).
 pub fn write_if_changed_mode(path: &Path, content: &str, mode: u32) -> Result<bool> {
-    use std::os::unix::fs::PermissionsExt;
     let same_mode = || fs_err::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o777 == mode);
     if fs_err::read(path).is_ok_and(|old| old == content.as_bytes()) && same_mode() {
         return Ok(false);
     }
     let dir = path.parent().context("a file path has a parent")?;
     fs_err::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = crate::tempfiles::file_in(dir, "write")?;
     std::io::Write::write_all(&mut tmp, content.as_bytes())?;
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(mode))?;

@@ -15,6 +15,7 @@ pub mod deploy;
 pub mod digest;
 pub mod env_vars;
 pub mod files;
+pub mod interrupt;
 pub mod pep517;
 pub mod pipeline;
 pub mod platform;
@@ -22,7 +23,9 @@ pub mod printer;
 pub mod python;
 pub mod requirements;
 pub mod resolve;
+pub mod rust;
 pub mod sysroot;
+pub mod tempfiles;
 pub mod wheel;
 pub mod wheelhouse;
 
@@ -63,7 +66,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
         }
     };
     init_logging(&cli.global);
-    match commands::run(cli) {
+    let result = commands::run(cli);
+    interrupt::wait_if_interrupted();
+    match result {
         Ok(status) => status.into(),
         Err(err) => {
             eprint!("{}", printer::render_error(&err));

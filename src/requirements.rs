@@ -148,6 +148,9 @@ pub struct IndexOptions {
     pub pre: bool,
     pub no_binary: PackageSet,
     pub only_binary: PackageSet,
+    /// Hash-checking mode (`--require-hashes`, or a requirement with `--hash`): every package,
+    /// dependencies included, must match a `--hash`, as in pip.
+    pub require_hashes: bool,
 }
 
 impl IndexOptions {
@@ -200,8 +203,26 @@ pub enum RequirementsError {
         text: String,
         message: String,
     },
+    /// A `-r`/`-c` line names a file that cannot be read.
+    #[error("{origin}: cannot read `{}`, which it includes", path.display())]
+    Include {
+        origin: Origin,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("requirements file `{}` includes itself (through {})", path.display(), chain)]
     Cycle { path: PathBuf, chain: String },
+    #[error(
+        "hash-checking mode ({why}) needs a `--hash` on every requirement; {} none: {}",
+        if missing.len() == 1 { "this one has" } else { "these have" },
+        missing.join(", ")
+    )]
+    Unhashed {
+        why: String,
+        /// `` `six` (requirements.txt:3) `` for each.
+        missing: Vec<String>,
+    },
 }
 
 impl Requirements {
@@ -213,6 +234,28 @@ impl Requirements {
     /// Read a constraints file (`-c`): its requirements only narrow versions.
     pub fn add_constraints_file(&mut self, path: &Path) -> Result<(), RequirementsError> {
         self.read_file(path, true, &mut Vec::new())
+    }
+
+    /// Enter pip's hash-checking mode when `--require-hashes` was given or a requirement has a
+    /// `--hash`; then a requirement without one is an error.
+    pub fn check_hashes(&mut self) -> Result<(), RequirementsError> {
+        let hashed = self.requirements.iter().find(|e| !e.hashes.is_empty());
+        let why = match (self.index.require_hashes, hashed) {
+            (true, _) => "`--require-hashes`".to_string(),
+            (false, Some(e)) => format!("`{e}` at {} has `--hash`", e.origin),
+            (false, None) => return Ok(()),
+        };
+        self.index.require_hashes = true;
+        let missing: Vec<String> = self
+            .requirements
+            .iter()
+            .filter(|e| e.hashes.is_empty())
+            .map(|e| format!("`{e}` ({})", e.origin))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(RequirementsError::Unhashed { why, missing })
     }
 
     /// Add one requirement given on the command line (resolved against `cwd`).
@@ -275,10 +318,22 @@ impl Requirements {
             let value = value.map(str::trim).filter(|v| !v.is_empty());
             let need = || value.ok_or_else(|| bad(format!("`{flag}` needs a value")));
             match flag {
-                "-r" | "--requirement" => {
-                    return self.read_file(&base.join(need()?), constraint, stack);
+                "-r" | "--requirement" | "-c" | "--constraint" => {
+                    let included = base.join(need()?);
+                    let constraint = constraint || flag.starts_with("-c") || flag == "--constraint";
+                    return self
+                        .read_file(&included, constraint, stack)
+                        .map_err(|e| match e {
+                            RequirementsError::Read { path, source } if path == included => {
+                                RequirementsError::Include {
+                                    origin: origin.clone(),
+                                    path,
+                                    source,
+                                }
+                            }
+                            e => e,
+                        });
                 }
-                "-c" | "--constraint" => return self.read_file(&base.join(need()?), true, stack),
                 "-i" | "--index-url" => self.index.index_url = Some(need()?.to_string()),
                 "--extra-index-url" => self.index.extra_index_urls.push(need()?.to_string()),
                 "-f" | "--find-links" => {
@@ -289,7 +344,8 @@ impl Requirements {
                 "--pre" => self.index.pre = true,
                 "--no-binary" => self.index.no_binary.add(need()?).map_err(bad)?,
                 "--only-binary" => self.index.only_binary.add(need()?).map_err(bad)?,
-                "--prefer-binary" | "--trusted-host" | "--use-feature" | "--require-hashes" => {}
+                "--require-hashes" => self.index.require_hashes = true,
+                "--prefer-binary" | "--trusted-host" | "--use-feature" => {}
                 "-e" | "--editable" => {
                     return Err(bad(
                         "editable installs cannot be cross-built; give the path without `-e`"

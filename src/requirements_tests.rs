@@ -186,7 +186,7 @@ fn malformed_lines_name_file_line_and_text() {
         ("-r\n", "`-r` needs a value"),
         (
             "-r missing.txt\n",
-            "cannot read requirements file `[TEMP]/missing.txt`",
+            "requirements.txt:1: cannot read `[TEMP]/missing.txt`, which it includes",
         ),
     ];
     for (text, expected) in cases {
@@ -256,4 +256,20 @@ fn target_environment_values() {
     assert_eq!(env.platform_machine(), "aarch64");
     assert_eq!(env.python_version().string, "3.11");
     assert_eq!(env.sys_platform(), "linux");
+}
+
+#[test]
+fn no_binary_never_reaches_the_build_envs_pip() {
+    // `pyx wheel --no-binary :all:` builds the target's packages from source; the build envs
+    // still take build-machine wheels (maturin, cffi, setuptools-rust are binaries or need them).
+    let mut index = IndexOptions {
+        index_url: Some("https://example.org/simple".into()),
+        ..IndexOptions::default()
+    };
+    index.no_binary.add(":all:").unwrap();
+    index.only_binary.add("numpy").unwrap();
+    assert_eq!(
+        index.pip_args(),
+        ["--index-url", "https://example.org/simple"]
+    );
 }

@@ -54,11 +54,11 @@ fn endian_name(e: Endian) -> &'static str {
     }
 }
 
-fn float_name(f: Option<FloatAbi>) -> &'static str {
+/// `hard-float (e_flags 0x400)`, `double-float (e_flags 0x4)`.
+fn float_name(machine: u16, f: Option<FloatAbi>) -> String {
     match f {
-        Some(FloatAbi::Hard) => "hard-float (e_flags 0x400)",
-        Some(FloatAbi::Soft) => "soft-float (e_flags 0x200)",
-        None => "no float ABI flag",
+        Some(f) => format!("{} (e_flags {:#x})", f.name(), f.e_flags(machine)),
+        None => "no float ABI flag".to_string(),
     }
 }
 
@@ -70,8 +70,11 @@ pub(crate) fn describe_identity(info: &ElfInfo) -> String {
         class_name(info.class),
         endian_name(info.endian)
     );
-    if info.arm_eabi.is_some() {
-        s.push_str(&format!(", {}", float_name(info.float_abi)));
+    if info.arm_eabi.is_some() || info.riscv_rvc.is_some() {
+        s.push_str(&format!(", {}", float_name(info.machine, info.float_abi)));
+    }
+    if info.riscv_rvc == Some(true) {
+        s.push_str(", RVC");
     }
     if let Some(arch) = info.arm_attributes.as_ref().and_then(|a| a.cpu_arch) {
         s.push_str(&format!(", ARM {}", cpu_arch_name(arch)));
@@ -112,9 +115,9 @@ pub(crate) fn identity_findings(info: &ElfInfo, target: &Target) -> Vec<Issue> {
     {
         out.push(Issue {
             kind: FindingKind::FloatAbi,
-            what: format!("has the wrong ARM float ABI for {}", target.name),
-            expected: float_name(Some(want)).to_string(),
-            found: float_name(info.float_abi).to_string(),
+            what: format!("has the wrong float ABI for {}", target.name),
+            expected: float_name(t.machine, Some(want)),
+            found: float_name(info.machine, info.float_abi),
             hint: format!(
                 "{} needs `{}-gcc`; a mismatched float ABI crashes or fails to load on the device",
                 target.name, target.triplet
@@ -276,6 +279,7 @@ pub fn binary_findings(
             .into_finding(wheel, Some(&first.member)),
         );
     }
+    out.extend(atomics_findings(wheel, elfs));
     let bundled = |lib: &str| members.iter().any(|m| m.rsplit('/').next() == Some(lib));
     for tag in platform_tags {
         match tag {
@@ -351,6 +355,51 @@ pub fn binary_findings(
         }
     }
     (out, notes)
+}
+
+/// Binaries that call libatomic (`__atomic_*`, which GCC emits for atomics the CPU has no
+/// instruction for: riscv64's 1- and 2-byte ones, 8-byte ones on older ARM) but link neither it
+/// nor a library of the wheel that does: Python loads extensions with `RTLD_NOW`, so the import
+/// fails with `undefined symbol` on the device.
+fn atomics_findings(wheel: &str, elfs: &[ElfMember]) -> Vec<Finding> {
+    let links_atomic = |info: &ElfInfo| info.needed.iter().any(|n| n.starts_with("libatomic.so"));
+    elfs.iter()
+        .filter(|e| !e.info.undefined_atomics.is_empty() && !links_atomic(&e.info))
+        .filter(|e| {
+            !elfs.iter().any(|other| {
+                other
+                    .info
+                    .soname
+                    .as_ref()
+                    .is_some_and(|s| e.info.needed.contains(s))
+                    && links_atomic(&other.info)
+            })
+        })
+        .map(|e| {
+            Issue {
+                kind: FindingKind::UnresolvedSymbols,
+                what: "calls libatomic but does not link it: the import fails with \
+                       `undefined symbol` on the device"
+                    .to_string(),
+                expected: "`libatomic.so.1` among its needed libraries, or the atomics \
+                           linked in (`libatomic.a`)"
+                    .to_string(),
+                found: format!(
+                    "undefined {}; needed: {}",
+                    e.info.undefined_atomics.join(", "),
+                    if e.info.needed.is_empty() {
+                        "none".to_string()
+                    } else {
+                        e.info.needed.join(", ")
+                    }
+                ),
+                hint: "rebuild with `pyx wheel`, whose shims link the compiler's libatomic \
+                       (or add `-latomic` to the link)"
+                    .to_string(),
+            }
+            .into_finding(wheel, Some(&e.member))
+        })
+        .collect()
 }
 
 /// True when the wheel's ARM binaries mix code for `target`'s CPU with code for a newer one: the

@@ -10,15 +10,19 @@ use crate::wheel::filename::WheelFilename;
 use crate::wheel::metadata::{WheelInfo, WheelMetadata};
 use crate::wheel::reader::WheelError;
 
+mod ar_stream;
 pub mod arm_attributes;
 mod checks;
 pub mod elf;
+pub mod elf_stream;
 pub mod policy;
+mod python_tags;
 mod scan;
 pub mod versions;
 
 pub use checks::binary_findings;
 pub use elf::ElfInfo;
+pub use python_tags::python_findings;
 
 /// What a finding is about; stable names for `--json` and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -45,7 +49,7 @@ pub enum FindingKind {
     ElfCorrupt,
     /// ELF machine, class or endianness do not match the tag or target.
     ElfMachine,
-    /// ARM hard/soft float ABI mismatch.
+    /// Float ABI mismatch (ARM hard/soft, RISC-V soft/single/double/quad).
     FloatAbi,
     /// ARM `Tag_CPU_arch` newer than the tag or target runs.
     ArmCpuArch,
@@ -57,6 +61,11 @@ pub enum FindingKind {
     PureWithBinaries,
     /// A `manylinux`/`musllinux` tag the symbol versions, libraries or libc do not allow.
     Manylinux,
+    /// No Python/ABI tag of the file name installs on the Python asked for (`--python`).
+    PythonTag,
+    /// Calls into a runtime library the binary does not link (`__atomic_*` without
+    /// `libatomic.so.1`): the import fails with `undefined symbol` on the device.
+    UnresolvedSymbols,
 }
 
 /// One problem with a wheel: where, what was expected, what was found, and what to do.
@@ -99,6 +108,9 @@ pub struct AuditReport {
     /// Every member name (to tell libraries shipped in the wheel from system ones).
     #[serde(skip)]
     pub members: Vec<String>,
+    /// Each file member's `RECORD`-style sha256 and size, as read (empty when not hashed).
+    #[serde(skip)]
+    pub digests: std::collections::BTreeMap<String, (String, u64)>,
     /// What makes the wheel unsound.
     pub findings: Vec<Finding>,
     /// What the user should know but does not make the wheel unsound (e.g. newer-CPU code that
@@ -148,13 +160,7 @@ pub fn audit_wheel(
     path: &Path,
     target: Option<&'static Target>,
 ) -> Result<AuditReport, AuditError> {
-    scan::audit(path, target, true)
-}
-
-/// Like [`audit_wheel`] without hashing members against `RECORD`: reads only the ELF files in
-/// full. For retagging, where only the binaries and the `.dist-info` matter.
-pub fn audit_binaries(path: &Path) -> Result<AuditReport, AuditError> {
-    scan::audit(path, None, false)
+    scan::audit(path, target)
 }
 
 /// Why the platform tag of a wheel cannot be derived from its binaries.
@@ -216,7 +222,7 @@ pub fn target_of(info: &ElfInfo) -> Option<&'static Target> {
                 _ => v7,
             }
         }
-        None => None,
+        Some(FloatAbi::Single | FloatAbi::Double | FloatAbi::Quad) | None => None,
     }
 }
 

@@ -1,11 +1,13 @@
 //! One pass over a wheel: name, `.dist-info`, every member hashed against `RECORD`, every ELF
-//! parsed; then the binary checks.
+//! file and static library read as it streams by (never held whole); then the binary checks.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
+use super::ar_stream::{self, ArStream};
 use super::checks::{archive_findings, binary_findings};
 use super::elf::{self, ElfError};
+use super::elf_stream::ElfStream;
 use super::{AuditError, AuditReport, ElfMember, Finding, FindingKind};
 use crate::platform::arch::Target;
 use crate::platform::tags::PlatformTag;
@@ -47,7 +49,6 @@ impl Ctx {
 pub(super) fn audit(
     path: &Path,
     target: Option<&'static Target>,
-    hash: bool,
 ) -> Result<AuditReport, AuditError> {
     let wheel = path
         .file_name()
@@ -66,6 +67,7 @@ pub(super) fn audit(
         elfs: Vec::new(),
         archive_objects: Vec::new(),
         members: Vec::new(),
+        digests: Default::default(),
         findings: Vec::new(),
         notes: Vec::new(),
     };
@@ -121,7 +123,7 @@ pub(super) fn audit(
         .collect();
 
     let records = read_dist_info(&mut archive, &mut report, &mut cx);
-    scan_members(&mut archive, &mut report, &mut cx, records, hash);
+    scan_members(&mut archive, &mut report, &mut cx, records);
 
     let platform_tags: Vec<PlatformTag> = report
         .filename
@@ -307,40 +309,29 @@ struct Scanned {
     error: Option<String>,
 }
 
-/// The magic of a `!<arch>` static library.
-const ARCHIVE_MAGIC: &[u8] = b"!<arch>\n";
-
-/// The ELF objects of a static library that parse (others are not code pyx can check).
-fn archive_objects(bytes: &[u8]) -> Vec<(String, elf::ElfInfo)> {
-    let Ok(archive) = goblin::archive::Archive::parse(bytes) else {
-        return Vec::new();
-    };
-    archive
-        .members()
-        .into_iter()
-        .filter_map(|name| {
-            let data = archive.extract(name, bytes).ok()?;
-            Some((name.to_string(), elf::parse(data).ok()?))
-        })
-        .collect()
-}
-
 /// Members below this total size are scanned on one thread.
 const PARALLEL_THRESHOLD: u64 = 4 << 20;
 
-/// Read members `indices` of the wheel at `path`: hash each (when `hash`) and parse each ELF.
-/// Without `hash`, a member that does not start with the ELF magic is not read further.
-fn scan_indices(path: &Path, indices: &[usize], hash: bool) -> Result<Vec<Scanned>, WheelError> {
+/// What a member is, once its first bytes are in.
+enum Kind {
+    Undecided(Vec<u8>),
+    Elf(ElfStream),
+    Archive(ArStream),
+    Other,
+}
+
+/// Read members `indices` of the wheel at `path`: hash each and read each ELF file and static
+/// library as it streams by, keeping only the headers and sections the audit reads.
+fn scan_indices(path: &Path, indices: &[usize]) -> Result<Vec<Scanned>, WheelError> {
     let mut archive = WheelArchive::open(path)?;
     let limit = archive.limits().max_member_size;
     let mut out = Vec::with_capacity(indices.len());
     for &index in indices {
-        let size_hint = archive.members()[index].size;
+        let declared = archive.members()[index].size;
         let mut hasher = RecordHasher::default();
         let mut size: u64 = 0;
-        let mut head: Vec<u8> = Vec::with_capacity(4);
-        let mut elf_bytes: Option<Vec<u8>> = None;
-        let streamed = archive.stream_index(index, limit, !hash, |r| {
+        let mut kind = Kind::Undecided(Vec::new());
+        let streamed = archive.stream_index(index, limit, false, |r| {
             let mut buf = vec![0u8; 64 * 1024];
             loop {
                 let n = r.read(&mut buf)?;
@@ -348,32 +339,46 @@ fn scan_indices(path: &Path, indices: &[usize], hash: bool) -> Result<Vec<Scanne
                     break;
                 }
                 let chunk = &buf[..n];
-                if hash {
-                    hasher.update(chunk);
-                }
+                hasher.update(chunk);
                 size += n as u64;
-                if let Some(bytes) = &mut elf_bytes {
-                    bytes.extend_from_slice(chunk);
-                } else if head.len() < ARCHIVE_MAGIC.len() {
-                    head.extend_from_slice(chunk);
-                    if head.len() >= ARCHIVE_MAGIC.len() {
-                        if elf::is_elf(&head) || head.starts_with(ARCHIVE_MAGIC) {
-                            let mut bytes = Vec::with_capacity(size_hint.min(256 << 20) as usize);
-                            bytes.append(&mut head);
-                            elf_bytes = Some(bytes);
-                        } else if !hash {
-                            break;
+                match &mut kind {
+                    Kind::Elf(elf) if elf.wants_more() => elf.feed(chunk),
+                    Kind::Archive(ar) => ar.feed(chunk),
+                    Kind::Undecided(head) => {
+                        head.extend_from_slice(chunk);
+                        if head.len() >= ar_stream::MAGIC.len() {
+                            kind = decide(std::mem::take(head), declared);
                         }
                     }
+                    _ => {}
                 }
             }
             Ok(())
         });
-        let bytes = elf_bytes.or_else(|| elf::is_elf(&head).then_some(head));
-        let (elf, objects) = match bytes {
-            Some(b) if b.starts_with(ARCHIVE_MAGIC) => (None, archive_objects(&b)),
-            Some(b) => (Some(elf::parse(&b)), Vec::new()),
-            None => (None, Vec::new()),
+        if let Kind::Undecided(head) = kind {
+            kind = decide(head, declared);
+        }
+        let (elf, objects) = match (&streamed, kind) {
+            (Ok(()), Kind::Elf(stream)) => {
+                let info = stream.finish(|s| {
+                    archive
+                        .stream_index(index, limit, true, |r| {
+                            let mut buf = vec![0u8; 64 * 1024];
+                            while s.wants_more() {
+                                let n = r.read(&mut buf)?;
+                                if n == 0 {
+                                    break;
+                                }
+                                s.feed(&buf[..n]);
+                            }
+                            Ok(())
+                        })
+                        .map_err(|e| e.to_string())
+                });
+                (Some(info), Vec::new())
+            }
+            (Ok(()), Kind::Archive(ar)) => (None, ar.objects()),
+            _ => (None, Vec::new()),
         };
         out.push(match streamed {
             Err(e) => Scanned {
@@ -385,7 +390,7 @@ fn scan_indices(path: &Path, indices: &[usize], hash: bool) -> Result<Vec<Scanne
             },
             Ok(()) => Scanned {
                 index,
-                digest: hash.then(|| (hasher.finish(), size)),
+                digest: Some((hasher.finish(), size)),
                 elf,
                 objects,
                 error: None,
@@ -395,8 +400,23 @@ fn scan_indices(path: &Path, indices: &[usize], hash: bool) -> Result<Vec<Scanne
     Ok(out)
 }
 
+/// An ELF file, a static library or neither, from a member's first bytes (all of them so far).
+fn decide(head: Vec<u8>, declared: u64) -> Kind {
+    if elf::is_elf(&head) {
+        let mut stream = ElfStream::new(declared.max(head.len() as u64));
+        stream.feed(&head);
+        Kind::Elf(stream)
+    } else if head.starts_with(ar_stream::MAGIC) {
+        let mut ar = ArStream::default();
+        ar.feed(&head);
+        Kind::Archive(ar)
+    } else {
+        Kind::Other
+    }
+}
+
 /// Scan every file member, on several threads for big wheels; results in member order.
-fn scan_all(archive: &WheelArchive, hash: bool) -> Result<Vec<Scanned>, WheelError> {
+fn scan_all(archive: &WheelArchive) -> Result<Vec<Scanned>, WheelError> {
     let files: Vec<(usize, u64)> = archive
         .members()
         .iter()
@@ -410,7 +430,7 @@ fn scan_all(archive: &WheelArchive, hash: bool) -> Result<Vec<Scanned>, WheelErr
         .min(4);
     if threads < 2 || total < PARALLEL_THRESHOLD {
         let indices: Vec<usize> = files.iter().map(|f| f.0).collect();
-        return scan_indices(archive.path(), &indices, hash);
+        return scan_indices(archive.path(), &indices);
     }
     let mut by_size = files.clone();
     by_size.sort_by_key(|f| std::cmp::Reverse(f.1));
@@ -424,7 +444,7 @@ fn scan_all(archive: &WheelArchive, hash: bool) -> Result<Vec<Scanned>, WheelErr
     let results: Vec<Result<Vec<Scanned>, WheelError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = shares
             .iter()
-            .map(|(_, indices)| scope.spawn(move || scan_indices(path, indices, hash)))
+            .map(|(_, indices)| scope.spawn(move || scan_indices(path, indices)))
             .collect();
         handles
             .into_iter()
@@ -445,11 +465,10 @@ fn scan_members(
     report: &mut AuditReport,
     cx: &mut Ctx,
     mut records: Option<HashMap<String, RecordEntry>>,
-    hash: bool,
 ) {
     let record_hint = "the wheel was changed after it was built; rebuild it, or retag it with \
                        `pyx retag`, which refreshes RECORD";
-    let scanned = match scan_all(archive, hash) {
+    let scanned = match scan_all(archive) {
         Ok(s) => s,
         Err(e) => {
             cx.add(
@@ -488,6 +507,14 @@ fn scan_members(
                 info: info_elf,
             }),
             Some(Err(ElfError::NotElf)) | None => {}
+            Some(Err(e @ ElfError::TooLarge { limit })) => cx.add(
+                FindingKind::ElfCorrupt,
+                Some(&info.name),
+                format!("is an ELF file whose headers need more than {limit} bytes read"),
+                format!("ELF headers and dynamic sections under pyx's limit of {limit} bytes"),
+                e.to_string(),
+                "the file is malformed or hostile; do not install the wheel, rebuild it",
+            ),
             Some(Err(e)) => cx.add(
                 FindingKind::ElfCorrupt,
                 Some(&info.name),
@@ -496,6 +523,9 @@ fn scan_members(
                 e.to_string(),
                 "the build or a later step damaged the file; rebuild the wheel",
             ),
+        }
+        if let Some(digest) = &item.digest {
+            report.digests.insert(info.name.clone(), digest.clone());
         }
         let (Some(records), Some((digest, size))) = (records.as_mut(), item.digest) else {
             continue;
@@ -559,7 +589,7 @@ fn scan_members(
             }
         }
     }
-    if let Some(records) = records.filter(|_| hash) {
+    if let Some(records) = records {
         let mut extra: Vec<&String> = records.keys().collect();
         extra.sort();
         for path in extra {

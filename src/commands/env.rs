@@ -8,9 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::ExitStatus;
 use crate::cli::{EnvCommand, EnvCreateArgs, EnvShowArgs, GlobalArgs};
 use crate::crossenv::CrossEnv;
-use crate::crossenv::buildenv::{BuildEnv, default_requirements};
+use crate::crossenv::buildenv::{BuildEnv, default_requirements, with_pip};
 use crate::platform::TargetProfile;
-use crate::python::BuildPython;
 
 pub fn run(cmd: EnvCommand, _global: &GlobalArgs) -> Result<ExitStatus> {
     match cmd {
@@ -20,12 +19,13 @@ pub fn run(cmd: EnvCommand, _global: &GlobalArgs) -> Result<ExitStatus> {
 }
 
 fn create(args: EnvCreateArgs) -> Result<ExitStatus> {
-    let build = BuildPython::find()?;
-    let profile = TargetProfile::resolve(&args.target.request(), &build)?;
+    let request = args.target.request();
+    let build = request.build_python()?;
+    let profile = TargetProfile::resolve(&request, &build)?;
     let requirements = if args.build_requires.is_empty() {
         default_requirements()
     } else {
-        args.build_requires
+        with_pip(args.build_requires)
     };
     let build_env = BuildEnv::ensure(&build, &requirements, &[])?;
     let env = CrossEnv::create_with(&args.dir, &profile, &build, Some(&build_env))?;

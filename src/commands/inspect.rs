@@ -10,16 +10,14 @@ use serde::Serialize;
 use crate::ExitStatus;
 use crate::audit::arm_attributes::cpu_arch_name;
 use crate::audit::elf::{self, ElfInfo, describe_versions};
-use crate::audit::{self, target_of};
+use crate::audit::elf_stream::ElfStream;
+use crate::audit::{self, FindingKind, target_of};
 use crate::cli::InspectArgs;
 use crate::platform::arch::{ElfClass, Endian, FloatAbi};
 use crate::platform::tags::PlatformTag;
 use crate::printer::ResultExt;
 use crate::wheel::WheelFilename;
 use crate::wheel::filename::join_tags;
-
-/// Largest bare ELF file `inspect` reads.
-const MAX_ELF: u64 = 4 << 30;
 
 #[derive(Serialize)]
 struct ElfReport {
@@ -78,9 +76,23 @@ fn inspect(path: &Path) -> Result<Inspected> {
     let mut file = fs_err::File::open(path).hint("check the path")?;
     let n = file.read(&mut head)?;
     if elf::is_elf(&head[..n]) {
-        let mut data = head[..n].to_vec();
-        file.take(MAX_ELF).read_to_end(&mut data)?;
-        let info = elf::parse(&data)
+        let size = file.metadata()?.len();
+        let feed = |stream: &mut ElfStream| -> std::io::Result<()> {
+            let mut file = std::io::BufReader::new(fs_err::File::open(path)?);
+            let mut buf = vec![0u8; 64 * 1024];
+            while stream.wants_more() {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                stream.feed(&buf[..n]);
+            }
+            Ok(())
+        };
+        let mut stream = ElfStream::new(size);
+        feed(&mut stream)?;
+        let info = stream
+            .finish(|s| feed(s).map_err(|e| e.to_string()))
             .with_context(|| format!("cannot read `{}` as ELF", path.display()))
             .hint("the file is truncated or damaged")?;
         return Ok(Inspected::Elf(elf_report(
@@ -99,6 +111,30 @@ fn inspect(path: &Path) -> Result<Inspected> {
         anyhow::bail!(crate::printer::with_hint(
             anyhow::anyhow!("`{}` is neither a wheel nor an ELF file", path.display()),
             "give a `.whl` file or a shared object"
+        ));
+    }
+    let unreadable = [
+        FindingKind::Unreadable,
+        FindingKind::UnsafePath,
+        FindingKind::ElfCorrupt,
+    ];
+    if let Some(f) = report
+        .findings
+        .iter()
+        .find(|f| unreadable.contains(&f.kind))
+    {
+        let member = f
+            .member
+            .as_deref()
+            .map(|m| format!(": `{m}`"))
+            .unwrap_or_default();
+        return Err(crate::printer::with_hint(
+            anyhow::anyhow!("{}", f.found).context(format!(
+                "cannot inspect `{}`{member} {}",
+                path.display(),
+                f.what
+            )),
+            f.hint.clone(),
         ));
     }
     let f = report.filename.clone();
@@ -210,11 +246,7 @@ fn render_elf(out: &mut String, e: &ElfReport, indent: &str) {
         ),
     );
     if let Some(eabi) = i.arm_eabi {
-        let float = match i.float_abi {
-            Some(FloatAbi::Hard) => "hard-float",
-            Some(FloatAbi::Soft) => "soft-float",
-            None => "no float flag",
-        };
+        let float = i.float_abi.map_or("no float flag", FloatAbi::name);
         row(
             out,
             "arm abi",
@@ -227,6 +259,15 @@ fn render_elf(out: &mut String, e: &ElfReport, indent: &str) {
             arch.map_or("- (no .ARM.attributes)".into(), |a| {
                 format!("{} (Tag_CPU_arch {a})", cpu_arch_name(a))
             }),
+        );
+    }
+    if let Some(rvc) = i.riscv_rvc {
+        let float = i.float_abi.map_or("soft-float", FloatAbi::name);
+        let rvc = if rvc { ", RVC" } else { "" };
+        row(
+            out,
+            "riscv abi",
+            format!("{float} ABI{rvc} (e_flags {:#x})", i.e_flags),
         );
     }
     row(

@@ -20,15 +20,37 @@ pub mod wheel;
 
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     let global = &cli.global;
+    // The commands that fill pyx's cache: stopped cleanly on an interrupt, and first sweeping
+    // what interrupted runs left (docs/wheel.md, "Interrupting a run").
+    let fills_cache = || {
+        crate::interrupt::install();
+        crate::tempfiles::sweep_cache();
+    };
     match cli.command {
-        Command::Wheel(args) => wheel::run(args, global),
+        Command::Wheel(args) => {
+            fills_cache();
+            wheel::run(args, global)
+        }
         Command::Verify(args) => verify::run(args),
-        Command::Retag(args) => retag::run(args),
+        Command::Retag(args) => {
+            crate::interrupt::install();
+            retag::run(args)
+        }
         Command::Inspect(args) => inspect::run(args),
         Command::Targets(args) => targets::run(args),
-        Command::Sysroot(cmd) => sysroot::run(cmd, global),
-        Command::Env(cmd) => env::run(cmd, global),
-        Command::Run(args) => run::run(args, global),
+        Command::Sysroot(cmd) => {
+            fills_cache();
+            sysroot::run(cmd, global)
+        }
+        Command::Env(cmd) => {
+            fills_cache();
+            env::run(cmd, global)
+        }
+        // Not interrupt-handled: Ctrl-C belongs to the command it runs.
+        Command::Run(args) => {
+            crate::tempfiles::sweep_cache();
+            run::run(args, global)
+        }
         Command::Test(args) => test::run(args, global),
         Command::Index(args) => index::run(args),
         Command::Shim(args) => shim::run(args),

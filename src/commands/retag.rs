@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use crate::ExitStatus;
 use crate::audit::{self, FindingKind, binary_findings};
 use crate::cli::RetagArgs;
-use crate::commands::verify::render_finding;
+use crate::commands::verify::{render_finding, render_finding_as};
 use crate::platform::tags::PlatformTag;
-use crate::printer::{self, Diagnostic, ResultExt};
+use crate::printer::{self, Diagnostic, Level, ResultExt};
 use crate::wheel::rewrite::{self, Destination};
 
 /// Findings that mean the tag would lie about the binaries.
@@ -59,7 +59,7 @@ fn retag_one(
     given: &[PlatformTag],
     args: &RetagArgs,
 ) -> Result<Option<std::path::PathBuf>> {
-    let report = audit::audit_binaries(wheel)
+    let report = audit::audit_wheel(wheel, None)
         .with_context(|| format!("cannot retag `{}`", wheel.display()))
         .hint("check that the file exists and is readable")?;
     let name = report.wheel_name();
@@ -81,17 +81,22 @@ fn retag_one(
         );
         return Ok(None);
     }
-    for f in report.findings.iter().filter(|f| {
-        matches!(
-            f.kind,
-            FindingKind::RecordHash
-                | FindingKind::RecordSize
-                | FindingKind::RecordMissing
-                | FindingKind::RecordExtra
-        )
-    }) {
+    let record_findings: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.kind,
+                FindingKind::RecordHash
+                    | FindingKind::RecordSize
+                    | FindingKind::RecordMissing
+                    | FindingKind::RecordExtra
+            )
+        })
+        .collect();
+    for f in &record_findings {
         tracing::warn!(
-            "`{name}`: `{}` {} (kept as is)",
+            "`{name}`: `{}` {}; RECORD is refreshed",
             f.member.as_deref().unwrap_or(""),
             f.what
         );
@@ -125,8 +130,13 @@ fn retag_one(
             .collect();
     if !contradictions.is_empty() {
         let mut out = String::new();
+        let level = if args.force {
+            Level::Warning
+        } else {
+            Level::Error
+        };
         for f in &contradictions {
-            render_finding(&mut out, f);
+            render_finding_as(&mut out, f, level);
         }
         if args.force {
             eprint!("{out}");
@@ -151,6 +161,7 @@ fn retag_one(
         .filename
         .as_ref()
         .is_some_and(|f| f.platform_tags == tags)
+        && record_findings.is_empty()
         && !report
             .findings
             .iter()
@@ -172,8 +183,18 @@ fn retag_one(
         eprintln!("`{name}` already has the right tags");
         return Ok(Some(wheel.to_path_buf()));
     }
-    let out = rewrite::retag(wheel, &tags, dest)
-        .with_context(|| format!("cannot retag `{}`", wheel.display()))
-        .hint("check that the output directory is writable")?;
+    let out = rewrite::retag_refreshing(wheel, &tags, dest, &report.digests).map_err(|e| {
+        let hint = match e {
+            rewrite::RewriteError::KeepOriginal { .. } => {
+                "check the original's attributes (`lsattr`: `chattr -i` lifts immutable) and the \
+                 directory's owner and sticky bit, or retag with `-w DIR` instead"
+            }
+            _ => "check that the output directory is writable",
+        };
+        printer::with_hint(
+            anyhow::Error::new(e).context(format!("cannot retag `{}`", wheel.display())),
+            hint,
+        )
+    })?;
     Ok(Some(out))
 }

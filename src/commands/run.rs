@@ -9,11 +9,11 @@ use crate::crossenv::CrossEnv;
 use crate::crossenv::buildenv::{BuildEnv, default_requirements};
 use crate::platform::TargetProfile;
 use crate::printer::with_hint;
-use crate::python::BuildPython;
 
 pub fn run(args: RunArgs, _global: &GlobalArgs) -> Result<ExitStatus> {
-    let build = BuildPython::find()?;
-    let profile = TargetProfile::resolve(&args.target.request(), &build)?;
+    let request = args.target.request();
+    let build = request.build_python()?;
+    let profile = TargetProfile::resolve(&request, &build)?;
     let build_env = BuildEnv::ensure(&build, &default_requirements(), &[])?;
     let env = CrossEnv::cached(&profile, &build, Some(&build_env))?;
     let (program, rest) = args

@@ -16,7 +16,8 @@ use crate::crossenv::launcher::{CacheOutcome, Launch, Launched};
 use crate::crossenv::shim_log::{self, Mapping, ShimCall};
 use crate::crossenv::shims::{self, Allow, ShimConfig};
 use crate::env_vars;
-use crate::pep517::diagnose::dev_package;
+use crate::pep517::diagnose::{dev_package, sysroot_add_command};
+use crate::platform::toolchain::AtomicLibrary;
 use crate::printer::{render_error, with_hint};
 use crate::sysroot::debian::MissingFile;
 
@@ -219,6 +220,23 @@ fn shim(
                 cmd.arg(format!("--sysroot={}", cfg.sysroot.display()));
             }
             cmd.args(checked.args);
+            // After the package's own `-L`s, before the compiler's built-in directories.
+            if let Some(dir) = cfg.libc_dir() {
+                cmd.arg(format!("-L{}", dir.display()));
+            }
+            // Last, so a package's own `-latomic` wins; a static archive gives only the members
+            // a call needs, not exported; the shared one is needed only when called.
+            if tool != "ld" && shims::links_default_libraries(args) {
+                match &cfg.libatomic {
+                    Some(AtomicLibrary::Static(archive)) => {
+                        cmd.arg("-Wl,--exclude-libs,libatomic.a").arg(archive);
+                    }
+                    Some(AtomicLibrary::Shared) => {
+                        cmd.arg("-Wl,--push-state,--as-needed,-latomic,--pop-state");
+                    }
+                    None => {}
+                }
+            }
             launched
         }
         other => {
@@ -338,7 +356,7 @@ fn run_config(cfg: &ShimConfig, args: &[OsString], mapped: &mut Vec<Mapping>) ->
 fn missing_config(cfg: &ShimConfig, name: &str) -> anyhow::Error {
     let target = cfg.target();
     let arch = target.debian_arch.unwrap_or(target.name);
-    let (package, found) = dev_package(target, &MissingFile::Program(name.to_string()));
+    let (package, found) = dev_package(&cfg.sysroot, &MissingFile::Program(name.to_string()));
     let check = if found {
         format!("the {arch} package that ships `usr/bin/{name}`")
     } else {
@@ -352,9 +370,8 @@ fn missing_config(cfg: &ShimConfig, name: &str) -> anyhow::Error {
             cfg.sysroot.join("usr/bin").join(name).display()
         ),
         format!(
-            "add it to the sysroot: `pyx sysroot add {} --with {package}` ({check}), then run the \
-             build again",
-            target.name
+            "add it to the sysroot: `{} --with {package}` ({check}), then run the build again",
+            sysroot_add_command(target, &cfg.sysroot)
         ),
     )
 }

@@ -29,8 +29,8 @@ use crate::wheel::reader::WheelArchive;
 
 pub fn run(args: TestArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let plan = TestPlan::from_args(&args)?;
-    let build = BuildPython::find()?;
     let request = args.target.request();
+    let build = request.build_python()?;
     let mut profile = TargetProfile::resolve(&request, &build)?;
     if !args.no_verify && !audit_for(&plan.audited, profile.target())? {
         return Ok(ExitStatus::Findings);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::ExitStatus;
 use crate::audit::{self, AuditReport, Finding};
 use crate::cli::VerifyArgs;
-use crate::printer::{self, Diagnostic, ResultExt};
+use crate::printer::{self, Diagnostic, Level, ResultExt};
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -26,7 +26,12 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     let mut io_errors = 0;
     for wheel in &wheels {
         match audit::audit_wheel(wheel, target) {
-            Ok(r) => reports.push(r),
+            Ok(mut r) => {
+                if let Some(f) = args.python.and_then(|py| audit::python_findings(&r, py)) {
+                    r.findings.push(f);
+                }
+                reports.push(r);
+            }
             Err(e) => {
                 io_errors += 1;
                 let err =
@@ -129,11 +134,16 @@ fn render(out: &mut String, r: &AuditReport) {
 
 /// One finding: what is wrong, what was expected and found, and what to do.
 pub fn render_finding(out: &mut String, f: &Finding) {
+    render_finding_as(out, f, Level::Error);
+}
+
+/// A finding at `level`: `warning:` for one the user overrode (`retag --force`).
+pub fn render_finding_as(out: &mut String, f: &Finding, level: Level) {
     let subject = match &f.member {
         Some(m) => format!("`{}`: `{m}`", f.wheel),
         None => format!("`{}`", f.wheel),
     };
-    let d = Diagnostic::error(format!("{subject} {}", f.what))
+    let d = Diagnostic::new(level, format!("{subject} {}", f.what))
         .field("expected", &f.expected)
         .field("found", &f.found)
         .hint(&f.hint);

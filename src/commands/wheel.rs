@@ -17,7 +17,6 @@ use crate::pipeline::host::CrossHost;
 use crate::pipeline::{self, PackageReport, Pipeline, Settings};
 use crate::platform::TargetProfile;
 use crate::printer::{Diagnostic, Level, with_hint};
-use crate::python::BuildPython;
 use crate::requirements::Requirements;
 use crate::resolve::index::FallbackAction;
 use crate::wheelhouse::Wheelhouse;
@@ -26,8 +25,12 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let started = std::time::SystemTime::now();
     let requirements = read_requirements(&args)?;
     let settings = settings(&args, &requirements)?;
-    let build_python = BuildPython::find()?;
-    let profile = TargetProfile::resolve(&args.target.request(), &build_python)?;
+    if let Some(path) = &args.report {
+        check_report_path(path)?;
+    }
+    let request = args.target.request();
+    let build_python = request.build_python()?;
+    let profile = TargetProfile::resolve(&request, &build_python)?;
     let env = CrossEnv::cached(&profile, &build_python, None)?;
     let host = CrossHost {
         env,
@@ -71,7 +74,8 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         }
     }
     let own_root = args.target.sysroot.is_some() || args.target.target_python.is_some();
-    if let Some(hint) = dev_packages_hint(reports, profile.target().name, own_root) {
+    let add = || crate::pep517::diagnose::sysroot_add_command(profile.target(), &profile.sysroot);
+    if let Some(hint) = dev_packages_hint(reports, add, own_root) {
         eprint!("{hint}");
     }
     for wheel in reports.iter().filter_map(|r| r.wheel.as_ref()) {
@@ -97,6 +101,13 @@ fn read_requirements(args: &WheelArgs) -> Result<Requirements> {
     for text in &args.requirements {
         reqs.add_arg(text, &cwd)?;
     }
+    reqs.check_hashes().map_err(|e| {
+        with_hint(
+            e,
+            "add `--hash=sha256:...` to each line (`pip-compile --generate-hashes` writes them \
+             all), or remove every `--hash` to turn the check off",
+        )
+    })?;
     if reqs.requirements.is_empty() {
         return Err(with_hint(
             anyhow::anyhow!("nothing to build: no requirements given"),
@@ -175,6 +186,28 @@ impl Timing {
             compiler_seconds: crate::crossenv::busy_seconds(compiles),
         }
     }
+}
+
+/// Refuse a `--report` path that cannot be written before anything is built (the check leaves an
+/// existing file as it is and removes the empty one it made). Its directory is made when missing,
+/// as the wheelhouse is: `-w wh --report wh/report.json` on a first run.
+fn check_report_path(path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs_err::create_dir_all(parent)
+            .with_context(|| format!("cannot write the report `{}`", path.display()))
+            .map_err(|e| with_hint(e, "give `--report` a path in a writable directory"))?;
+    }
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .with_context(|| format!("cannot write the report `{}`", path.display()))
+        .map_err(|e| with_hint(e, "give `--report` a path in a writable directory"))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
 }
 
 /// What the compiler cache did in a run: the compiles of the packages built, and its hits and
@@ -306,7 +339,12 @@ fn render_failure(report: &PackageReport) -> String {
 
 /// The closing hint when several packages failed for `-dev` packages the sysroot lacks: one
 /// command that adds all of them.
-fn dev_packages_hint(reports: &[PackageReport], target: &str, own_root: bool) -> Option<String> {
+/// `add_command` gives `pyx sysroot add <target>` with the release's `--python` when needed.
+fn dev_packages_hint(
+    reports: &[PackageReport],
+    add_command: impl FnOnce() -> String,
+    own_root: bool,
+) -> Option<String> {
     let failed: Vec<(&str, &str)> = reports
         .iter()
         .filter_map(|r| Some((r.name.as_str(), r.failure.as_ref()?.dev_package()?)))
@@ -327,7 +365,8 @@ fn dev_packages_hint(reports: &[PackageReport], target: &str, own_root: bool) ->
     } else {
         format!(
             "add them all at once: run the same `pyx wheel` with `--with {list}`, or \
-             `pyx sysroot add {target} --with {list}` first"
+             `{} --with {list}` first",
+            add_command()
         )
     };
     let d = failed.iter().fold(
@@ -400,6 +439,10 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
         reports.len() - failed
     ));
     out.push_str(&fallback_notes(reports));
+    out.push_str(&crate::rust::summary_note(reports.iter().filter_map(|r| {
+        let version = r.version.as_deref().unwrap_or_default();
+        Some((format!("{} {version}", r.name), r.rust.as_ref()?))
+    })));
     out
 }
 
@@ -575,7 +618,7 @@ mod tests {
         );
         let one = [failed("pillow", Some("zlib1g-dev")), ok];
         assert_eq!(
-            dev_packages_hint(&one, "armv7l", false),
+            dev_packages_hint(&one, || "pyx sysroot add armv7l".into(), false),
             None,
             "its own hint says it"
         );
@@ -585,14 +628,14 @@ mod tests {
             failed("other", None),
             failed("pillow-heif", Some("zlib1g-dev")),
         ];
-        insta::assert_snapshot!(dev_packages_hint(&reports, "armv7l", false).unwrap(), @r"
+        insta::assert_snapshot!(dev_packages_hint(&reports, || "pyx sysroot add armv7l".into(), false).unwrap(), @r"
         note: 3 packages failed for `-dev` packages the sysroot lacks
           pillow:      `zlib1g-dev`
           imagecodecs: `libjpeg62-turbo-dev`
           pillow-heif: `zlib1g-dev`
           hint: add them all at once: run the same `pyx wheel` with `--with libjpeg62-turbo-dev,zlib1g-dev`, or `pyx sysroot add armv7l --with libjpeg62-turbo-dev,zlib1g-dev` first
         ");
-        insta::assert_snapshot!(dev_packages_hint(&reports, "armv7l", true).unwrap(), @r"
+        insta::assert_snapshot!(dev_packages_hint(&reports, || "pyx sysroot add armv7l".into(), true).unwrap(), @r"
         note: 3 packages failed for `-dev` packages the sysroot lacks
           pillow:      `zlib1g-dev`
           imagecodecs: `libjpeg62-turbo-dev`

@@ -16,8 +16,10 @@ use crate::cache::cache_dir;
 use crate::printer::with_hint;
 use crate::python::{BuildPython, major_minor};
 
-/// The requirements of a cross env's build env when none are given.
+/// The requirements of a cross env's build env when none are given. `pip` makes `pip` and
+/// `python -m pip` inside the cross env the env's own (see [`with_pip`]).
 pub const DEFAULT_REQUIREMENTS: &[&str] = &[
+    "pip",
     "build",
     "setuptools",
     "wheel",
@@ -86,9 +88,7 @@ impl BuildEnv {
             dir.display(),
             requirements.join(" ")
         );
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".tmp-{key}-"))
-            .tempdir_in(&root)?;
+        let tmp = crate::tempfiles::dir_in(&root, &key)?;
         populate(build, tmp.path(), requirements, pip_args)?;
         relocate_scripts(&tmp.path().join("bin"), tmp.path(), &dir)?;
         let record = Record {
@@ -315,6 +315,19 @@ pub fn default_requirements() -> Vec<String> {
     DEFAULT_REQUIREMENTS.iter().map(|s| s.to_string()).collect()
 }
 
+/// `requirements` with `pip` added unless one of them is pip: a cross env's build env holds pip,
+/// which the env's Python imports from there and runs as its own (target tags, installing into
+/// the env).
+pub fn with_pip(mut requirements: Vec<String>) -> Vec<String> {
+    let names_pip = |r: &String| {
+        Requirement::<pep508_rs::VerbatimUrl>::from_str(r).is_ok_and(|r| r.name.as_ref() == "pip")
+    };
+    if !requirements.iter().any(names_pip) {
+        requirements.insert(0, "pip".to_string());
+    }
+    requirements
+}
+
 /// Hash of the build Python, the sorted, normalised requirement set and where it installs from.
 fn key(build: &BuildPython, requirements: &[String], pip_args: &[String]) -> String {
     let mut reqs: Vec<String> = requirements
@@ -406,12 +419,22 @@ fn populate(
         pip_install(&mut inner)
     });
     result.map_err(|e| {
+        let hint = if pip_args.iter().any(|a| a == "--no-index") {
+            format!(
+                "build requirements come from the same indexes and find-links as the packages, \
+                 as in pip: with --no-index, put wheels of `{}` in a --find-links directory, or \
+                 drop --no-index",
+                requirements.join(" ")
+            )
+        } else {
+            "check the requirement names and that the index is reachable".to_string()
+        };
         with_hint(
             e.context(format!(
                 "cannot install the build requirements `{}` for the build machine",
                 requirements.join(" ")
             )),
-            "check the requirement names and that PyPI is reachable",
+            hint,
         )
     })
 }
@@ -469,6 +492,7 @@ mod reuse_tests {
             stdlib: "/usr/lib/python3.11".into(),
             ext_suffix: ".cpython-311-x86_64-linux-gnu.so".into(),
             multiarch: Some("x86_64-linux-gnu".into()),
+            origin: crate::python::Origin::Path,
         }
     }
 

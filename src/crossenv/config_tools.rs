@@ -29,7 +29,8 @@ pub fn is_config_name(name: &str) -> bool {
 }
 
 /// The names `<env>/bin` gets a wrapper for: config programs in the sysroot's `usr/bin` (and
-/// its triplet-prefixed ones, which are the target's), and those on the build machine's PATH,
+/// its triplet-prefixed ones, which are the target's, also under their plain names), and those
+/// on the build machine's PATH,
 /// so a build never reaches a host one. `skip` holds names the build env provides (Python
 /// packages' config tools, which pyx gives the target's copies of).
 pub fn wrapper_names(
@@ -50,11 +51,20 @@ pub fn wrapper_names(
     };
     let mut names = BTreeSet::new();
     for name in names_in(&sysroot.join("usr/bin")) {
-        let own_triplet = !target_multiarch.is_empty()
-            && name
-                .strip_prefix(target_multiarch)
-                .is_some_and(|rest| rest.starts_with('-') && is_config_name(&rest[1..]));
-        if is_config_name(&name) || own_triplet {
+        let unprefixed = (!target_multiarch.is_empty())
+            .then(|| name.strip_prefix(target_multiarch)?.strip_prefix('-'))
+            .flatten()
+            .filter(|rest| is_config_name(rest))
+            .map(str::to_string);
+        if let Some(plain) = unprefixed {
+            // Debian's `python3.13-config` (python3.13-dev) only links to the triplet's one
+            // (libpython3.13-dev): a root without the link still answers to the plain names.
+            if plain.starts_with("python3.") {
+                names.insert("python3-config".to_string());
+            }
+            names.insert(plain);
+            names.insert(name);
+        } else if is_config_name(&name) {
             names.insert(name);
         }
     }
@@ -249,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn sysroot_symlinks_stay_in_the_sysroot() {
+    fn sysroot_symlinks_stay_in_the_sysroot_and_triplet_configs_answer_plain_names() {
         let root = tempfile::tempdir().unwrap();
         let bin = root.path().join("usr/bin");
         fs_err::create_dir_all(&bin).unwrap();
@@ -273,6 +283,7 @@ mod tests {
             pkg_config_libdir: String::new(),
             log: "/dev/null".into(),
             env_dir: PathBuf::new(),
+            libatomic: None,
         };
         let found = |n: &str| find_in_sysroot(&cfg, n);
         assert_eq!(found("libpng-config"), Some(bin.join("libpng16-config")));
@@ -301,7 +312,9 @@ mod tests {
                 "arm-linux-gnueabihf-python3.11-config",
                 "libpng-config",
                 "libpng16-config",
-                "nss-config"
+                "nss-config",
+                "python3-config",
+                "python3.11-config"
             ]
         );
     }

@@ -404,6 +404,7 @@ impl CrossEnv {
             let script = shims::wrapper_script(&pyx, &self.dir, tool);
             write_if_changed_mode(&bin.join(tool), &script, 0o755)?;
         }
+        self.write_pip_wrappers(&bin)?;
         let config_programs = self.config_programs();
         config_tools::write_wrappers(&bin, &pyx, &self.dir, &config_programs)?;
         let sysroot_configs: Vec<&str> = config_programs
@@ -423,6 +424,33 @@ impl CrossEnv {
             &pyx_dir.join("env.json"),
             &serde_json::to_string_pretty(&self.record)?,
         )?;
+        Ok(())
+    }
+
+    /// `bin/pip`, `pip3`, `pip3.X`: the env's Python running the build env's pip, so pip sees the
+    /// target's tags and installs into the env (not the build machine's pip first on PATH, which
+    /// installs into another Python). Without pip in the build env there are none.
+    fn write_pip_wrappers(&self, bin: &Path) -> Result<()> {
+        let mm = major_minor(&self.record.build_python.version);
+        let names = ["pip".to_string(), "pip3".into(), format!("pip{mm}")];
+        let has_pip = self
+            .record
+            .build_site
+            .as_ref()
+            .is_some_and(|site| site.join("pip").join("__init__.py").is_file());
+        for name in names {
+            let path = bin.join(&name);
+            if has_pip {
+                let script = format!(
+                    "#!/bin/sh\n# pyx cross env: pip for the target, installing into this env.\n\
+                     exec {} -m pip \"$@\"\n",
+                    shims::sh_quote(&self.python().display().to_string())
+                );
+                write_if_changed_mode(&path, &script, 0o755)?;
+            } else if path.is_file() {
+                fs_err::remove_file(&path)?;
+            }
+        }
         Ok(())
     }
 
@@ -506,6 +534,7 @@ impl CrossEnv {
             pkg_config_libdir: self.pkg_config_libdir(),
             log: self.shim_log(),
             env_dir: self.dir.clone(),
+            libatomic: tc.libatomic.clone(),
         }
     }
 }

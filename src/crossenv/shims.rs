@@ -59,6 +59,10 @@ pub struct ShimConfig {
     /// The cross env directory (its own site-packages and the build env it was made with).
     #[serde(default)]
     pub env_dir: PathBuf,
+    /// The libatomic put at the end of every link (see
+    /// [`crate::platform::toolchain::Toolchain::libatomic`]).
+    #[serde(default)]
+    pub libatomic: Option<crate::platform::toolchain::AtomicLibrary>,
 }
 
 impl ShimConfig {
@@ -78,6 +82,15 @@ impl ShimConfig {
     /// The target this env builds for.
     pub fn target(&self) -> &'static Target {
         Target::lookup(&self.target).expect("a shim config names a known target")
+    }
+
+    /// The sysroot's C library directory (`<sysroot>/usr/lib/<multiarch>` holding `libc.so`), which
+    /// the shims put on the linker's path: Debian's cross gcc searches its own copy of glibc
+    /// (`/usr/<triplet>/lib`, Debian 12's 2.36) before the sysroot's, and a sysroot library built
+    /// against a newer glibc (Debian 13's 2.41) then fails to link (`__isoc23_strtol@GLIBC_2.38`).
+    pub fn libc_dir(&self) -> Option<PathBuf> {
+        let dir = self.sysroot.join("usr/lib").join(&self.target_multiarch);
+        (!self.target_multiarch.is_empty() && dir.join("libc.so").is_file()).then_some(dir)
     }
 
     /// How this env maps the build machine's system paths into its sysroot.
@@ -499,6 +512,38 @@ pub fn has_sysroot(args: &[OsString]) -> bool {
     })
 }
 
+/// True when a compiler driver called with `args` links an executable or shared object with the
+/// standard libraries: it has an input, and no flag that stops before linking (`-c`, `-S`, `-E`,
+/// `-M`), asks for information (`--version`, `-print-*`, `-dump*`), makes a relocatable object
+/// (`-r`) or leaves out the default libraries.
+pub fn links_default_libraries(args: &[OsString]) -> bool {
+    let mut input = false;
+    let mut skip_value = false;
+    for arg in args {
+        let Some(a) = arg.to_str() else {
+            input = true;
+            continue;
+        };
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        match a {
+            "-c" | "-S" | "-E" | "-M" | "-MM" | "-r" | "-nostdlib" | "-nodefaultlibs"
+            | "-nolibc" | "--version" | "--help" | "-v" | "-###" | "-fsyntax-only" => {
+                return false;
+            }
+            "-o" | "-x" | "-MF" | "-MT" | "-MQ" | "-include" | "-isystem" | "-I" | "-L" | "-l"
+            | "-Xlinker" | "-u" | "-T" => skip_value = true,
+            _ if a.starts_with("-print-") || a.starts_with("-dump") || a.starts_with("--print") => {
+                return false;
+            }
+            _ if !a.starts_with('-') => input = true,
+            _ => {}
+        }
+    }
+    input
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,7 +568,27 @@ mod tests {
             pkg_config_libdir: String::new(),
             log: "/dev/null".into(),
             env_dir: PathBuf::new(),
+            libatomic: None,
         }
+    }
+
+    #[test]
+    fn only_real_links_get_the_static_libatomic() {
+        let links = |args: &[&str]| {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            links_default_libraries(&args)
+        };
+        assert!(links(&["-shared", "a.o", "b.o", "-o", "x.so"]));
+        assert!(links(&["-O2", "t.c", "-o", "t", "-lm"]));
+        assert!(!links(&["-c", "a.c", "-o", "a.o"]));
+        assert!(!links(&["-E", "-dM", "-"]));
+        assert!(!links(&["--version"]));
+        assert!(!links(&["-print-file-name=libc.so"]));
+        assert!(!links(&["-dumpmachine"]));
+        assert!(!links(&["-shared", "-nostdlib", "a.o", "-o", "x.so"]));
+        assert!(!links(&["-r", "a.o", "b.o", "-o", "ab.o"]));
+        // `-o` takes a value; only the value is no input.
+        assert!(!links(&["-o", "x.so"]));
     }
 
     fn rewrite(args: &[&str], allow: &str) -> Result<(Vec<String>, Vec<Mapping>), Refusal> {

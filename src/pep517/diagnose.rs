@@ -1,12 +1,13 @@
 //! Turning compiler and linker output into hints for the classic cross-compile failures: a header
 //! or library missing from the sysroot, a host library linked in, host-arch flags.
 
+use std::path::Path;
 use std::sync::OnceLock;
 
 use regex::Regex;
 
 use crate::platform::Target;
-use crate::sysroot::debian::MissingFile;
+use crate::sysroot::debian::{MissingFile, SysrootInfo};
 
 /// What went wrong, as read from a build log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +28,12 @@ pub enum Diagnosis {
     ShimRefused { line: String, hint: Option<String> },
     /// numpy's long-double check without `longdouble_format`.
     LongDouble,
-    /// A Rust extension (not supported).
-    Rust,
+    /// A Rust build failed; `needs` when a crate wants a newer Rust than the toolchain
+    /// (`orjson@3.13.0 requires rustc 1.95`).
+    Rust { needs: Option<String> },
+    /// rustc refused an x86 target feature for another CPU: a build script that tested
+    /// `cfg!(target_arch)` (the build machine's) turned on x86_64-only code.
+    RustHostCfg { feature: String },
 }
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
@@ -102,25 +107,55 @@ pub fn diagnose(log: &str) -> Option<Diagnosis> {
         if line.contains("No long double representation defined") {
             return Some(Diagnosis::LongDouble);
         }
+        if let Some(feature) = line
+            .split_once("error: the feature named `")
+            .and_then(|(_, rest)| rest.split_once("` is not valid for this target"))
+            .map(|(feature, _)| feature)
+        {
+            return Some(Diagnosis::RustHostCfg {
+                feature: feature.to_string(),
+            });
+        }
+        if let Some(needs) = line
+            .trim()
+            .split_once(" requires rustc ")
+            .filter(|(krate, _)| krate.contains('@') && !krate.contains(' '))
+        {
+            return Some(Diagnosis::Rust {
+                needs: Some(format!("{} requires rustc {}", needs.0, needs.1.trim())),
+            });
+        }
         if line.contains("can't find Rust compiler")
             || line.contains("setuptools_rust")
             || (line.contains("maturin") && line.contains("error"))
         {
-            return Some(Diagnosis::Rust);
+            return Some(Diagnosis::Rust { needs: None });
         }
     }
     None
 }
 
-/// The Debian `-dev` package that ships a missing file, with whether pyx found it in the target
-/// architecture's packages (else it is a guess: `lib<stem>-dev`).
-pub fn dev_package(target: &Target, missing: &MissingFile) -> (String, bool) {
-    match crate::sysroot::debian::dev_package_for(target, missing) {
+/// The Debian `-dev` package that ships a missing file, with whether pyx found it in the packages
+/// of the release and architecture `sysroot` came from (else it is a guess: `lib<stem>-dev`).
+pub fn dev_package(sysroot: &Path, missing: &MissingFile) -> (String, bool) {
+    match crate::sysroot::debian::dev_package_for(sysroot, missing) {
         Some(found) => (found, true),
         None => (
             format!("lib{}-dev", missing.stems().last().expect("one stem")),
             false,
         ),
+    }
+}
+
+/// `pyx sysroot add <target>`, with `--python X.Y` when `sysroot` is from another Debian release
+/// than the one pyx uses by default.
+pub fn sysroot_add_command(target: &Target, sysroot: &Path) -> String {
+    let release = SysrootInfo::read(sysroot).and_then(|info| info.release());
+    match release {
+        Some(r) if r != crate::platform::profile::default_release() => {
+            format!("pyx sysroot add {} --python {}", target.name, r.python)
+        }
+        _ => format!("pyx sysroot add {}", target.name),
     }
 }
 
@@ -133,15 +168,11 @@ pub struct Advice {
 }
 
 impl Diagnosis {
-    /// A hint the user can act on.
-    pub fn hint(&self, target: &Target) -> String {
-        self.advice(target).hint
-    }
-
-    /// The hint and the `-dev` package it names (looked up once).
-    pub fn advice(&self, target: &Target) -> Advice {
-        let found = self.missing_file().map(|m| dev_package(target, &m));
-        let hint = self.hint_with(target, |_| {
+    /// The hint and the `-dev` package it names (looked up once), for a build against `sysroot`.
+    pub fn advice(&self, target: &Target, sysroot: &Path) -> Advice {
+        let found = self.missing_file().map(|m| dev_package(sysroot, &m));
+        let add = sysroot_add_command(target, sysroot);
+        let hint = self.hint_for(target, &add, |_| {
             found
                 .clone()
                 .expect("only a missing file asks for its package")
@@ -162,10 +193,24 @@ impl Diagnosis {
         }
     }
 
-    /// [`Diagnosis::hint`] with the `-dev` package lookup given (tests need no package lists).
+    /// [`Diagnosis::advice`]'s hint with the `-dev` package lookup given (tests need no
+    /// package lists).
     pub fn hint_with(
         &self,
         target: &Target,
+        dev_package: impl Fn(&MissingFile) -> (String, bool),
+    ) -> String {
+        self.hint_for(
+            target,
+            &format!("pyx sysroot add {}", target.name),
+            dev_package,
+        )
+    }
+
+    fn hint_for(
+        &self,
+        target: &Target,
+        add_command: &str,
         dev_package: impl Fn(&MissingFile) -> (String, bool),
     ) -> String {
         let arch = target.debian_arch.unwrap_or(target.name);
@@ -177,9 +222,8 @@ impl Diagnosis {
                 format!("a guess at the {arch} package that ships it; check the name")
             };
             format!(
-                "add it to the sysroot: `pyx sysroot add {} --with {pkg}` ({check}), then run \
-                 `pyx wheel` again",
-                target.name
+                "add it to the sysroot: `{add_command} --with {pkg}` ({check}), then run `pyx \
+                 wheel` again"
             )
         };
         match self {
@@ -219,10 +263,23 @@ impl Diagnosis {
                 meson needs the cross file's `longdouble_format` (pass it with \
                 `-C setup-args=--cross-file=...` or let pyx generate it)"
                 .to_string(),
-            Diagnosis::Rust => {
-                "Rust extensions cannot be cross-built by pyx yet (the target's Rust std is needed)"
-                    .to_string()
-            }
+            Diagnosis::Rust { needs: Some(needs) } => format!(
+                "{needs}, newer than the Rust that built it (the report's `rust.rustc`): pin an \
+                 older release of the package, or use a newer Rust toolchain with the target's \
+                 std (RUSTC, or `rustc` on PATH after `rustup target add`)"
+            ),
+            Diagnosis::RustHostCfg { feature } => format!(
+                "rustc refused the CPU feature `{feature}` for `{}`: the crate's build script \
+                 turned on code for the build machine's CPU (it tests `cfg!(target_arch)`, which \
+                 in a build script is x86_64, instead of `CARGO_CFG_TARGET_ARCH`); that is the \
+                 package's bug (orjson 3.11.0 to 3.13.0 for 64-bit targets, for one): pin a \
+                 release without it (orjson<3.11)",
+                target.name
+            ),
+            Diagnosis::Rust { needs: None } => "cargo's error is in the build log; pyx gave \
+                cargo the target, the env's `cc` shim as linker and PyO3's configuration (see \
+                the Rust section of docs/wheel.md)"
+                .to_string(),
         }
     }
 }
@@ -312,6 +369,19 @@ mod tests {
                 Diagnosis::HostHeaders,
             ),
             ("#error No long double representation defined", Diagnosis::LongDouble),
+            (
+                "error: the feature named `bmi2` is not valid for this target",
+                Diagnosis::RustHostCfg {
+                    feature: "bmi2".into(),
+                },
+            ),
+            (
+                "error: rustc 1.85.0 is not supported by the following packages:\n  \
+                 orjson@3.13.0 requires rustc 1.95",
+                Diagnosis::Rust {
+                    needs: Some("orjson@3.13.0 requires rustc 1.95".into()),
+                },
+            ),
         ];
         for (log, expected) in cases {
             assert_eq!(diagnose(log), Some(expected), "{log}");
@@ -364,7 +434,7 @@ mod tests {
                    SystemExit: error: command 'cc' failed with exit code 2";
         let d = diagnose(log).unwrap();
         assert_eq!(
-            d.hint(armv7l()),
+            d.hint_with(armv7l(), |_| unreachable!()),
             "pyx refused `-I/usr/include` in a `cc` call for `armv7l` while building `bad`: fix the flag in the package's build files"
         );
     }

@@ -38,6 +38,15 @@ pub trait BuildHost: Sync {
     /// The compiler calls the shims have logged for `package` so far (compared before and after
     /// a build).
     fn compiler_calls(&self, package: &str) -> Vec<crate::crossenv::ShimCall>;
+    /// The build Python's path and version, part of every built-wheel cache key (an installed
+    /// and a provisioned Python of one major.minor never share built wheels).
+    fn build_python_id(&self) -> String {
+        String::new()
+    }
+    /// The cross env the hooks run in (`None` for a host without one: tests).
+    fn cross_env(&self) -> Option<&crate::crossenv::CrossEnv> {
+        None
+    }
     /// The shim log, read while a build runs to show its progress.
     fn shim_log(&self) -> Option<PathBuf> {
         None
@@ -268,6 +277,8 @@ pub struct Frontend<'a> {
     pub build_system: BuildSystem,
     config: ConfigSettings,
     env: Vec<(String, String)>,
+    /// Directories put first on the hooks' PATH.
+    path_prefix: Vec<PathBuf>,
 }
 
 impl<'a> Frontend<'a> {
@@ -321,7 +332,19 @@ impl<'a> Frontend<'a> {
             build_system,
             config,
             env,
+            path_prefix: Vec::new(),
         })
+    }
+
+    /// Give every later hook these variables and `path_prefix` first on PATH (a Rust build's
+    /// toolchain and target).
+    pub fn extend_env(
+        &mut self,
+        vars: impl IntoIterator<Item = (String, String)>,
+        path_prefix: Option<PathBuf>,
+    ) {
+        self.env.extend(vars);
+        self.path_prefix.extend(path_prefix);
     }
 
     /// The full set of build requirements: `[build-system] requires` and what
@@ -397,6 +420,7 @@ impl<'a> Frontend<'a> {
             &extras.sites,
             &config,
             &env,
+            &self.path_prefix,
             hook,
         )
     }
@@ -418,6 +442,7 @@ fn run_hook(
     sites: &[PathBuf],
     config: &ConfigSettings,
     env: &[(String, String)],
+    path_prefix: &[PathBuf],
     hook: &'static str,
 ) -> Result<serde_json::Value, BuildError> {
     let io = |path: &Path| {
@@ -431,7 +456,25 @@ fn run_hook(
             requires: requires.to_vec(),
             source,
         })?;
-    let scratch = tempfile::tempdir().map_err(io(Path::new("/tmp")))?;
+    if !path_prefix.is_empty() {
+        let inherited = std::env::var_os(crate::env_vars::PATH);
+        let path = python
+            .get_envs()
+            .find(|(k, _)| *k == crate::env_vars::PATH)
+            .and_then(|(_, v)| v.map(ToOwned::to_owned))
+            .or(inherited)
+            .unwrap_or_default();
+        let dirs = path_prefix
+            .iter()
+            .cloned()
+            .chain(std::env::split_paths(&path));
+        python.env(
+            crate::env_vars::PATH,
+            std::env::join_paths(dirs).unwrap_or_default(),
+        );
+    }
+    let scratch =
+        crate::tempfiles::dir_in(&std::env::temp_dir(), "hook").map_err(io(Path::new("/tmp")))?;
     let request = scratch.path().join("request.json");
     let outfile = scratch.path().join("reply.json");
     let config_json: serde_json::Map<String, serde_json::Value> = config

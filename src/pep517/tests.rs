@@ -10,7 +10,9 @@ struct Native {
 impl BuildHost for Native {
     fn python(&self, requires: &[String], _sites: &[PathBuf]) -> anyhow::Result<Command> {
         self.seen.lock().unwrap().push(requires.to_vec());
-        Ok(Command::new(crate::python::BuildPython::find()?.executable))
+        Ok(Command::new(
+            crate::python::BuildPython::find(None)?.executable,
+        ))
     }
     fn refused_packages(&self, _package: &str) -> Vec<String> {
         Vec::new()

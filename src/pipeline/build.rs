@@ -30,6 +30,8 @@ enum Backend {
     Build(BuildError),
     /// A target build dependency could not be provided.
     Dependency(Box<Failure>),
+    /// A Rust build without a toolchain for the target.
+    Rust(crate::rust::RustError),
 }
 
 /// A wheel that passed the audit, with its final tags.
@@ -101,6 +103,7 @@ impl Pipeline<'_> {
             manylinux: self.settings.manylinux,
             profile: &self.profile_key,
             pyx: env!("CARGO_PKG_VERSION"),
+            rust: crate::rust::toolchain::requested(),
             source: source_hash,
         }
         .entry_dir(&cache);
@@ -117,6 +120,7 @@ impl Pipeline<'_> {
             report.tags = info.tags;
             report.log = info.log;
             report.build_dependencies = info.build_dependencies;
+            report.rust = info.rust;
             return Ok(wheel);
         }
         report.source = Some(Provenance::Built);
@@ -166,12 +170,18 @@ impl Pipeline<'_> {
                 Backend::Build(error) => {
                     let text = std::fs::read_to_string(&log).unwrap_or_default();
                     report.log_tail = diagnose::tail(&text, 15);
-                    let advice = diagnose(&text).map(|d| d.advice(target));
+                    let advice = diagnose(&text).map(|d| d.advice(target, &self.profile.sysroot));
                     let dev_package = advice.as_ref().and_then(|a| a.dev_package.clone());
-                    let hint = advice.map_or_else(
-                        || "see the build log for the backend's own message".to_string(),
-                        |a| a.hint,
-                    );
+                    let own_hint = match &error {
+                        BuildError::BuildEnv { source, .. } => source
+                            .chain()
+                            .find_map(|c| c.downcast_ref::<crate::printer::Hinted>())
+                            .map(|h| h.hint.clone()),
+                        _ => None,
+                    };
+                    let hint = advice.map(|a| a.hint).or(own_hint).unwrap_or_else(|| {
+                        "see the build log for the backend's own message".to_string()
+                    });
                     Failure::Build {
                         error: Box::new(error),
                         hint,
@@ -179,6 +189,7 @@ impl Pipeline<'_> {
                     }
                 }
                 Backend::Dependency(f) => *f,
+                Backend::Rust(e) => Failure::Rust(e),
             })?;
         report.backend = Some(built.build_system.backend.clone());
         self.reporter.stage(label, Stage::Auditing);
@@ -201,6 +212,7 @@ impl Pipeline<'_> {
         let finished = self
             .finish(&built.wheel, compiled, ran_compiler, &staging)
             .map_err(|mut f| {
+                f.explain_built(&project);
                 if let Failure::SilentFallback {
                     diagnosis,
                     dev_package,
@@ -216,7 +228,7 @@ impl Pipeline<'_> {
                         .iter()
                         .map(|l| l.to_string())
                         .collect();
-                    let advice = diagnose(&text).map(|d| d.advice(target));
+                    let advice = diagnose(&text).map(|d| d.advice(target, &self.profile.sysroot));
                     *dev_package = advice.as_ref().and_then(|a| a.dev_package.clone());
                     *diagnosis = advice.map(|a| a.hint);
                 }
@@ -230,6 +242,7 @@ impl Pipeline<'_> {
             tags: finished.tags,
             log: Some(log),
             build_dependencies: report.build_dependencies.clone(),
+            rust: report.rust.clone(),
         };
         store_cached(&staging, &finished.wheel, &info, &cached_dir)
             .map_err(cache_io("cannot store the built wheel in the cache"))
@@ -244,8 +257,15 @@ impl Pipeline<'_> {
         report: &mut PackageReport,
         chain: &[String],
     ) -> Result<Built, Backend> {
-        let frontend = Frontend::start(self.host, request).map_err(Backend::Build)?;
+        let mut frontend = Frontend::start(self.host, request).map_err(Backend::Build)?;
+        // Before any hook (maturin's `get_requires_for_build_wheel` wants cargo), and again with
+        // what that hook added (a `setup.py`'s `setup_requires`).
+        let static_requires = frontend.build_system.requires.clone();
+        report.rust = self.setup_rust(&mut frontend, request, &static_requires)?;
         let requires = frontend.requires().map_err(Backend::Build)?;
+        if report.rust.is_none() {
+            report.rust = self.setup_rust(&mut frontend, request, &requires)?;
+        }
         let build_env = self.host.build_env(&requires).map_err(|source| {
             Backend::Build(BuildError::BuildEnv {
                 package: request.package.to_string(),
@@ -285,6 +305,36 @@ impl Pipeline<'_> {
                 }
             }
         }
+    }
+
+    /// A Rust build gets its toolchain and target (see `crate::rust`); what the report says.
+    fn setup_rust(
+        &self,
+        frontend: &mut Frontend<'_>,
+        request: &BuildRequest<'_>,
+        requires: &[String],
+    ) -> Result<Option<crate::rust::RustReport>, Backend> {
+        let Some(env) = self.host.cross_env() else {
+            return Ok(None);
+        };
+        let source = request.source_dir;
+        let Some(rust) = crate::rust::prepare(source, &frontend.build_system, requires, env)
+            .map_err(Backend::Rust)?
+        else {
+            return Ok(None);
+        };
+        let r = &rust.report;
+        let line = format!(
+            "a Rust build ({}): rustc {} for `{}` ({})",
+            r.build.as_str(),
+            r.rustc,
+            r.target,
+            r.from
+        );
+        tracing::info!("{}: {line}", request.package);
+        frontend.note(&line);
+        frontend.extend_env(rust.env.vars, rust.env.path_prefix);
+        Ok(Some(rust.report))
     }
 
     /// Audit a freshly built wheel, refuse a silent pure fallback, and retag it for the target.

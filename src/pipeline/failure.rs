@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::audit::{AuditError, DeriveError, Finding};
+use crate::audit::{AuditError, DeriveError, Finding, FindingKind};
 use crate::pep517::BuildError;
 use crate::pipeline::source::SourceError;
 use crate::resolve::ResolveError;
@@ -45,6 +45,12 @@ pub enum Failure {
     /// A file's sha256 is none of its `--hash` values.
     #[error(transparent)]
     Hash(IndexError),
+    /// Hash-checking mode, and a package (a dependency) that no `--hash` covers.
+    #[error(
+        "`{name}` (required by {required_by}) has no `--hash`: in hash-checking mode every \
+         package needs one, dependencies included"
+    )]
+    Unhashed { name: String, required_by: String },
     #[error("`{url}`: only http(s) URLs of sdists and wheels are supported")]
     UnsupportedUrl { url: String },
     #[error("`{}` does not exist", .0.display())]
@@ -137,6 +143,9 @@ pub enum Failure {
     Retag(RewriteError),
     #[error("not built: an earlier package failed")]
     NotBuilt,
+    /// A Rust build with no toolchain for the target.
+    #[error(transparent)]
+    Rust(crate::rust::RustError),
 }
 
 fn audit_message(f: &Finding) -> String {
@@ -152,6 +161,52 @@ fn audit_message(f: &Finding) -> String {
 }
 
 impl Failure {
+    /// For an audit finding about a binary of a wheel just built from `project`: say whether the
+    /// source ships that binary prebuilt (the backend copied it in) or the build compiled it
+    /// without pyx's shims; "rebuild with `pyx wheel --target`" is what just ran.
+    pub fn explain_built(&mut self, project: &std::path::Path) {
+        let Failure::Audit(f) = self else {
+            return;
+        };
+        if !matches!(
+            f.kind,
+            FindingKind::ElfMachine
+                | FindingKind::FloatAbi
+                | FindingKind::ArmCpuArch
+                | FindingKind::ExtSuffix
+                | FindingKind::PureWithBinaries
+        ) {
+            return;
+        }
+        let Some(member) = f.member.as_deref() else {
+            return;
+        };
+        let file = member.rsplit('/').next().unwrap_or(member);
+        let shipped = walkdir::WalkDir::new(project)
+            .max_depth(8)
+            .into_iter()
+            .flatten()
+            .find(|e| e.file_type().is_file() && e.file_name().to_string_lossy() == file)
+            .map(|e| {
+                e.path()
+                    .strip_prefix(project)
+                    .unwrap_or(e.path())
+                    .to_path_buf()
+            });
+        f.hint = match shipped {
+            Some(path) => format!(
+                "the source ships `{}` prebuilt and the build copied it into the wheel, so it \
+                 was never compiled for the target: remove it from the sdist (or from the \
+                 package data) and build from source",
+                path.display()
+            ),
+            None => "the build compiled it without pyx's compiler shims (a hard-coded `gcc` or \
+                     `cc`, or a `CC` the package sets itself); run with -v to see the compiler \
+                     calls pyx saw"
+                .to_string(),
+        };
+    }
+
     /// What the user can do about it.
     pub fn hint(&self) -> String {
         let text = match self {
@@ -170,6 +225,12 @@ impl Failure {
             Failure::DownloadUrl(_) => "check the URL",
             Failure::Hash(_) => {
                 "the file changed on the index or the hash is wrong; update the requirements file"
+            }
+            Failure::Unhashed { name, .. } => {
+                return format!(
+                    "add `{name}==VERSION --hash=sha256:...` to the requirements file \
+                     (`pip-compile --generate-hashes` writes every dependency's)"
+                );
             }
             Failure::UnsupportedUrl { .. } => "clone or download it and give the local path",
             Failure::Missing(_) => "give an sdist, a wheel or a source directory",
@@ -190,6 +251,10 @@ impl Failure {
             }
             Failure::Wheelhouse(_) => "check the wheelhouse directory",
             Failure::Cache { .. } => "check disk space and permissions of the cache",
+            Failure::Sdist(SourceError::NotAProject { .. })
+            | Failure::SourceDir(SourceError::NotAProject { .. }) => {
+                "give the directory that holds the project's `pyproject.toml` or `setup.py`"
+            }
             Failure::Sdist(_) => "check that the sdist is intact",
             Failure::SourceDir(_) => "check the source directory",
             Failure::Build { hint, .. } => return hint.clone(),
@@ -218,6 +283,7 @@ impl Failure {
             Failure::Derive(e) => e.hint(),
             Failure::Retag(_) => "run `pyx inspect` on the built wheel",
             Failure::NotBuilt => "pass `--keep-going` to build the rest anyway",
+            Failure::Rust(e) => return e.hint(),
         };
         text.to_string()
     }

@@ -97,6 +97,13 @@ impl Pipeline<'_> {
             .as_ref()
             .map_or_else(String::new, ToString::to_string);
         let mut report = PackageReport::new(name.to_string(), required_by.clone());
+        if self.settings.index.require_hashes && package.hashes.is_empty() {
+            let failure = Failure::Unhashed {
+                name: name.to_string(),
+                required_by: required_by.clone(),
+            };
+            return failed(report, failure).alone();
+        }
         self.reporter.stage(name.as_ref(), Stage::Resolving);
         let candidates = match self.index.candidates(name, &self.policy) {
             Ok(c) => c,
@@ -240,6 +247,9 @@ impl Pipeline<'_> {
             })
         };
         if path.is_dir() {
+            if let Err(e) = source::check_project(&path) {
+                return failed(report, Failure::SourceDir(e)).alone();
+            }
             return Fetch {
                 provides: source::project_name(&path),
                 outcome: task(SourceTree::Dir(path), None, label),

@@ -36,6 +36,11 @@ impl BuildHost for CrossHost {
         self.env.python()
     }
 
+    fn build_python_id(&self) -> String {
+        let b = &self.build_python;
+        format!("{} {}", b.executable.display(), b.version)
+    }
+
     fn build_env(&self, requires: &[String]) -> anyhow::Result<Option<BuildEnv>> {
         BuildEnv::ensure(&self.build_python, requires, &self.pip_index_args).map(Some)
     }
@@ -54,6 +59,10 @@ impl BuildHost for CrossHost {
             .into_iter()
             .filter_map(|c| c.refused_package)
             .collect()
+    }
+
+    fn cross_env(&self) -> Option<&CrossEnv> {
+        Some(&self.env)
     }
 
     fn shim_log(&self) -> Option<PathBuf> {

@@ -72,6 +72,7 @@ impl Provenance {
 pub struct PackageReport {
     pub name: String,
     pub version: Option<String>,
+    /// Where the wheel came from; `None` (`null`, `-` in the summary) for a failed package.
     pub source: Option<Provenance>,
     pub backend: Option<String>,
     pub seconds: f64,
@@ -92,6 +93,9 @@ pub struct PackageReport {
     /// The target build dependencies it was compiled against (numpy for a numpy-C-API package).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub build_dependencies: Vec<target_deps::BuildDependency>,
+    /// For a Rust extension: how it builds and the toolchain that built it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rust: Option<crate::rust::RustReport>,
     /// The last lines of the build log, for a failure.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,
@@ -123,6 +127,7 @@ impl PackageReport {
             log: None,
             failure: None,
             build_dependencies: Vec::new(),
+            rust: None,
             log_tail: Vec::new(),
             pure_fallback: None,
             required_by: required_by.into(),
@@ -273,6 +278,10 @@ pub fn run(pipeline: &Pipeline<'_>, requirements: &Requirements) -> anyhow::Resu
             (text.clone(), origin.to_string())
         })
         .collect();
+    // A failed package has no wheel, so no provenance (its build or download is in `error`).
+    for r in reports.iter_mut().filter(|r| r.failed()) {
+        r.source = None;
+    }
     Ok(RunReport {
         packages: reports,
         skipped,

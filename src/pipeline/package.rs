@@ -29,7 +29,7 @@ pub struct Pipeline<'a> {
     /// What the target installs.
     pub(super) policy: TagPolicy,
     pub(super) target_python: Version,
-    /// Hash of the target profile: part of every built-wheel cache key.
+    /// Hash of the target profile and the build Python: part of every built-wheel cache key.
     pub(super) profile_key: String,
 }
 
@@ -43,7 +43,7 @@ impl<'a> Pipeline<'a> {
     ) -> anyhow::Result<Pipeline<'a>> {
         let target_python = Version::from_str(&profile.python.version)?;
         let policy = profile.tag_policy();
-        let profile_key = sha256_hex(&serde_json::to_vec(profile)?);
+        let profile_key = sha256_hex(&serde_json::to_vec(&(profile, host.build_python_id()))?);
         let index = Index::new(
             settings.index.clone(),
             crate::cache::cache_dir().join("downloads"),

@@ -16,7 +16,7 @@ pub struct ScratchDir {
 impl ScratchDir {
     pub fn new_in(root: &Path) -> std::io::Result<ScratchDir> {
         Ok(ScratchDir {
-            dir: Some(tempfile::tempdir_in(root)?),
+            dir: Some(crate::tempfiles::dir_in(root, "build")?),
         })
     }
 

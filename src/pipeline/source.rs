@@ -19,6 +19,25 @@ pub enum SourceError {
     Format { path: PathBuf },
     #[error("`{}` contains an unsafe path `{member}`", archive.display())]
     UnsafePath { archive: PathBuf, member: String },
+    #[error(
+        "`{}` does not appear to be a Python project: neither `pyproject.toml` nor `setup.py` \
+         (nor `setup.cfg`) found",
+        path.display()
+    )]
+    NotAProject { path: PathBuf },
+}
+
+/// Refuse a directory pip would refuse: a project has `pyproject.toml`, `setup.py` or `setup.cfg`.
+pub fn check_project(dir: &Path) -> Result<(), SourceError> {
+    if ["pyproject.toml", "setup.py", "setup.cfg"]
+        .iter()
+        .any(|f| dir.join(f).is_file())
+    {
+        return Ok(());
+    }
+    Err(SourceError::NotAProject {
+        path: dir.to_path_buf(),
+    })
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SourceError + '_ {
@@ -253,10 +272,14 @@ pub fn unpack_sdist(archive: &Path, dest: &Path) -> Result<PathBuf, SourceError>
         .flatten()
         .map(|e| e.path())
         .collect();
-    match entries.as_slice() {
-        [only] if only.is_dir() => Ok(only.clone()),
-        _ => Ok(dest.to_path_buf()),
-    }
+    let project = match entries.as_slice() {
+        [only] if only.is_dir() => only.clone(),
+        _ => dest.to_path_buf(),
+    };
+    check_project(&project).map_err(|_| SourceError::NotAProject {
+        path: archive.to_path_buf(),
+    })?;
+    Ok(project)
 }
 
 /// `member` under `dest` when every component of it is a plain name (no `..`, root or prefix).
@@ -314,6 +337,7 @@ mod tests {
         std::fs::create_dir_all(src.join(".git")).unwrap();
         std::fs::write(src.join("pkg/__init__.py"), "x = 1\n").unwrap();
         std::fs::write(src.join(".git/HEAD"), "ref").unwrap();
+        std::fs::write(src.join("setup.py"), "").unwrap();
         let archive = dir.path().join("demo-1.0.tar.gz");
         let gz = flate2::write::GzEncoder::new(
             std::fs::File::create(&archive).unwrap(),
@@ -378,6 +402,20 @@ mod tests {
         let again = tree_hash(&src).unwrap();
         std::fs::write(src.join("dist/proj-1.0.tar.gz"), "new").unwrap();
         assert_eq!(again, tree_hash(&src).unwrap(), "dist/ is not");
+    }
+
+    /// A directory without a project file became `unknown-0.0.0-py3-none-any.whl`, exit 0.
+    #[test]
+    fn a_directory_without_project_files_is_not_a_project() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("README"), "notes").unwrap();
+        let e = check_project(dir.path()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("does not appear to be a Python project")
+        );
+        std::fs::write(dir.path().join("setup.cfg"), "[metadata]\n").unwrap();
+        assert!(check_project(dir.path()).is_ok());
     }
 
     #[test]

@@ -235,9 +235,7 @@ impl Pipeline<'_> {
         }
         let parent = root.parent().expect("an overlay has a parent");
         fs_err::create_dir_all(parent).map_err(io("cannot create the overlay dir"))?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".tmp-overlay-")
-            .tempdir_in(parent)
+        let tmp = crate::tempfiles::dir_in(parent, "overlay")
             .map_err(io("cannot create the overlay dir"))?;
         let staged = Overlay::at(tmp.path(), &self.profile.python.version);
         staged

@@ -15,6 +15,10 @@ pub struct CacheKey<'a> {
     /// Hash of the target profile.
     pub profile: &'a str,
     pub pyx: &'static str,
+    /// The Rust toolchain asked for (`RUSTC`, `PYX_RUST_TOOLCHAIN`), when any: a wheel built by
+    /// another compiler is another build. Left out when unset, so other keys stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rust: Option<String>,
     /// Content hash of the sdist or source tree.
     pub source: String,
 }
@@ -38,7 +42,14 @@ pub struct CachedInfo {
     /// The target build dependencies it was compiled against.
     #[serde(default)]
     pub build_dependencies: Vec<crate::pipeline::target_deps::BuildDependency>,
+    /// The Rust toolchain that built it.
+    #[serde(default)]
+    pub rust: Option<crate::rust::RustReport>,
 }
+
+/// The file of an entry that holds its wheel's sha256, checked when the entry is used (entries of
+/// older pyx versions have none: their zip directory is checked instead).
+const WHEEL_SHA256: &str = "wheel.sha256";
 
 /// Hold the lock of the entry `dir` (a file beside it) until the returned file is dropped: one
 /// build of a cache key at a time.
@@ -54,16 +65,55 @@ pub fn lock_entry(dir: &Path) -> std::io::Result<std::fs::File> {
     Ok(file)
 }
 
-/// The wheel and info kept in `dir`, when a complete entry is there.
+/// The wheel and info kept in `dir`, when a complete, intact entry is there. A damaged entry (its
+/// wheel truncated or changed since it was stored, its info unreadable) is removed with a
+/// warning, so the package is built again.
 pub fn read_cached(dir: &Path) -> Option<(PathBuf, CachedInfo)> {
-    let info: CachedInfo =
-        serde_json::from_slice(&std::fs::read(dir.join("info.json")).ok()?).ok()?;
-    let wheel = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "whl"))?;
-    Some((wheel, info))
+    let info = std::fs::read(dir.join("info.json")).ok();
+    let wheel = std::fs::read_dir(dir).ok().and_then(|entries| {
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "whl"))
+    });
+    let (info, wheel) = match (info, wheel) {
+        (None, None) => return None,
+        (Some(info), Some(wheel)) => (info, wheel),
+        (Some(_), None) => return drop_damaged(dir, "it has no wheel"),
+        (None, Some(_)) => return drop_damaged(dir, "its `info.json` is missing"),
+    };
+    let Ok(info) = serde_json::from_slice::<CachedInfo>(&info) else {
+        return drop_damaged(dir, "its `info.json` is unreadable");
+    };
+    let stored = std::fs::read_to_string(dir.join(WHEEL_SHA256)).ok();
+    let intact = match stored.as_deref().map(str::trim) {
+        Some(stored) => match crate::digest::sha256_file(&wheel) {
+            Ok(actual) if actual == stored => Ok(()),
+            Ok(actual) => Err(format!(
+                "`{}` has sha256 {actual}, stored {stored}",
+                wheel.display()
+            )),
+            Err(e) => Err(format!("`{}` cannot be read: {e}", wheel.display())),
+        },
+        None => crate::wheel::reader::WheelArchive::open(&wheel)
+            .map(drop)
+            .map_err(|e| e.to_string()),
+    };
+    match intact {
+        Ok(()) => Some((wheel, info)),
+        Err(why) => drop_damaged(dir, &why),
+    }
+}
+
+fn drop_damaged<T>(dir: &Path, why: &str) -> Option<T> {
+    tracing::warn!(
+        "the built-wheel cache entry `{}` is damaged ({why}); building the package again",
+        dir.display()
+    );
+    if let Err(e) = std::fs::remove_dir_all(dir) {
+        tracing::debug!("cannot remove `{}`: {e}", dir.display());
+    }
+    None
 }
 
 /// Move the staging dir (the wheel and its info) into the cache under `dest`, atomically. An old
@@ -75,14 +125,16 @@ pub fn store_cached(
     info: &CachedInfo,
     dest: &Path,
 ) -> std::io::Result<PathBuf> {
+    std::fs::write(
+        staging.join(WHEEL_SHA256),
+        crate::digest::sha256_file(wheel)? + "\n",
+    )?;
     std::fs::write(staging.join("info.json"), serde_json::to_vec_pretty(info)?)?;
     let name = wheel.file_name().expect("a wheel has a name").to_owned();
     let parent = dest.parent().expect("a cache entry has a parent");
     fs_err::create_dir_all(parent)?;
     if dest.exists() {
-        let aside = tempfile::Builder::new()
-            .prefix(".replaced-")
-            .tempdir_in(parent)?;
+        let aside = crate::tempfiles::dir_in(parent, "replaced")?;
         if std::fs::rename(dest, aside.path().join("entry")).is_err() && !dest.exists() {
             tracing::debug!("another build replaced `{}` first", dest.display());
         }
@@ -109,10 +161,19 @@ mod tests {
             manylinux,
             profile: "p",
             pyx: "0.1.0",
+            rust: None,
             source: source.into(),
         };
         let root = Path::new("/c");
         let a = key("s", false).entry_dir(root);
+        // Keys without a Rust toolchain asked for are what they were before the field existed.
+        let json = serde_json::to_string(&key("s", false)).unwrap();
+        assert!(!json.contains("rust"), "{json}");
+        let asked = CacheKey {
+            rust: Some("RUSTC=/opt/rust/bin/rustc".into()),
+            ..key("s", false)
+        };
+        assert_ne!(a, asked.entry_dir(root));
         assert!(a.starts_with("/c/built"));
         assert_eq!(a, key("s", false).entry_dir(root));
         assert_ne!(a, key("t", false).entry_dir(root));
@@ -132,6 +193,7 @@ mod tests {
             tags: vec!["linux_armv7l".parse().unwrap()],
             log: None,
             build_dependencies: Vec::new(),
+            rust: None,
         };
         let dest = dir.path().join("built/ab/abcd");
         assert!(read_cached(&dest).is_none());
@@ -148,5 +210,52 @@ mod tests {
         assert_eq!(std::fs::read(again).unwrap(), b"rebuilt");
         let leftovers: Vec<_> = std::fs::read_dir(dest.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "the replaced entry is deleted");
+    }
+
+    /// A truncated wheel in the built-wheel cache failed every later run with `METADATA is
+    /// unreadable`; it is dropped (with a warning) so the package is built again.
+    #[test]
+    fn damaged_entries_are_dropped_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let info = CachedInfo {
+            backend: None,
+            audit: "passed".into(),
+            tags: Vec::new(),
+            log: None,
+            build_dependencies: Vec::new(),
+            rust: None,
+        };
+        let good = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/wheels/good/demo-1.0-cp311-cp311-linux_armv7l.whl"
+        );
+        let store = |name: &str| {
+            let staging = dir.path().join("staging");
+            std::fs::create_dir_all(&staging).unwrap();
+            let wheel = staging.join("demo-1.0-cp311-cp311-linux_armv7l.whl");
+            std::fs::copy(good, &wheel).unwrap();
+            store_cached(&staging, &wheel, &info, &dir.path().join(name)).unwrap()
+        };
+        let stored = store("built/aa/a");
+        assert!(read_cached(&dir.path().join("built/aa/a")).is_some());
+        let len = std::fs::metadata(&stored).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&stored)
+            .unwrap()
+            .set_len(len / 2)
+            .unwrap();
+        assert!(read_cached(&dir.path().join("built/aa/a")).is_none());
+        assert!(
+            !dir.path().join("built/aa/a").exists(),
+            "the entry is removed"
+        );
+
+        // An entry of an older pyx (no stored sha256) is checked by its zip directory.
+        let old = store("built/bb/b");
+        std::fs::remove_file(dir.path().join("built/bb/b").join(WHEEL_SHA256)).unwrap();
+        assert!(read_cached(&dir.path().join("built/bb/b")).is_some());
+        std::fs::write(&old, b"not a zip any more").unwrap();
+        assert!(read_cached(&dir.path().join("built/bb/b")).is_none());
     }
 }

@@ -32,11 +32,64 @@ pub enum Endian {
     Big,
 }
 
-/// ARM EABI float ABI, from `e_flags` (`EF_ARM_ABI_FLOAT_HARD` 0x400 / `_SOFT` 0x200).
+/// The float ABI an ELF file's `e_flags` record: ARM EABI (`EF_ARM_ABI_FLOAT_HARD` 0x400 /
+/// `_SOFT` 0x200: `Hard`, `Soft`) or RISC-V (`EF_RISCV_FLOAT_ABI`, mask 0x6: soft 0, single 2,
+/// double 4, quad 6; RISC-V ELF psABI). Files of one ABI do not link or load with another's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum FloatAbi {
     Hard,
     Soft,
+    Single,
+    Double,
+    Quad,
+}
+
+const EF_ARM_ABI_FLOAT_SOFT: u32 = 0x200;
+const EF_ARM_ABI_FLOAT_HARD: u32 = 0x400;
+const EF_RISCV_FLOAT_ABI: u32 = 0x6;
+/// RISC-V `e_flags`: the file uses compressed (C extension) instructions.
+pub const EF_RISCV_RVC: u32 = 0x1;
+
+impl FloatAbi {
+    /// The float ABI of a file for `machine` with these `e_flags`; `None` for machines without
+    /// one in `e_flags`, and for ARM files that carry neither flag.
+    pub fn from_e_flags(machine: u16, e_flags: u32) -> Option<FloatAbi> {
+        match machine {
+            em::ARM if e_flags & EF_ARM_ABI_FLOAT_HARD != 0 => Some(FloatAbi::Hard),
+            em::ARM if e_flags & EF_ARM_ABI_FLOAT_SOFT != 0 => Some(FloatAbi::Soft),
+            em::RISCV => Some(match e_flags & EF_RISCV_FLOAT_ABI {
+                0 => FloatAbi::Soft,
+                2 => FloatAbi::Single,
+                4 => FloatAbi::Double,
+                _ => FloatAbi::Quad,
+            }),
+            _ => None,
+        }
+    }
+
+    /// `hard-float`, `double-float`: the ABI's usual name.
+    pub fn name(self) -> &'static str {
+        match self {
+            FloatAbi::Hard => "hard-float",
+            FloatAbi::Soft => "soft-float",
+            FloatAbi::Single => "single-float",
+            FloatAbi::Double => "double-float",
+            FloatAbi::Quad => "quad-float",
+        }
+    }
+
+    /// The `e_flags` bits that say so on `machine` (`0x400`, `0x4`).
+    pub fn e_flags(self, machine: u16) -> u32 {
+        match (machine, self) {
+            (em::ARM, FloatAbi::Hard) => EF_ARM_ABI_FLOAT_HARD,
+            (em::ARM, FloatAbi::Soft) => EF_ARM_ABI_FLOAT_SOFT,
+            (_, FloatAbi::Soft) => 0,
+            (_, FloatAbi::Single) => 2,
+            (_, FloatAbi::Double) => 4,
+            (_, FloatAbi::Quad) => 6,
+            (_, FloatAbi::Hard) => EF_ARM_ABI_FLOAT_HARD,
+        }
+    }
 }
 
 /// What a correct ELF file for a target looks like.
@@ -45,7 +98,7 @@ pub struct ElfIdentity {
     pub machine: u16,
     pub class: ElfClass,
     pub endian: Endian,
-    /// ARM only: the float ABI the target's libc and Python use.
+    /// ARM and RISC-V: the float ABI the target's libc and Python use.
     pub float_abi: Option<FloatAbi>,
     /// ARM only: the `Tag_CPU_arch` (ARM ABI addenda) of the oldest CPU the target covers,
     /// e.g. 10 (v7) for armv7l, 7 (v6KZ, the ARM1176) for armv6l.
@@ -179,7 +232,8 @@ pub mod arm_cpu_arch {
     pub const V7: u8 = 10;
 }
 
-/// The target table (docs/targets.md), verified against Debian 12's cross toolchains.
+/// The target table (docs/targets.md), verified against Debian 12's cross toolchains (riscv64
+/// against Debian 13's root with Debian 12's `riscv64-linux-gnu-gcc`).
 pub static TARGETS: &[Target] = &[
     Target {
         name: "armv7l",
@@ -259,7 +313,9 @@ pub static TARGETS: &[Target] = &[
         cmake_processor: "aarch64",
         long_double: "IEEE_QUAD_LE",
         qemu: Some("qemu-aarch64"),
-        qemu_args: &[],
+        // Debian arm64's baseline, ARMv8.0-A; QEMU's default `max` CPU has SVE, where OpenBLAS's
+        // kernels in numpy's own aarch64 wheel missed numpy's float32 QR tolerance.
+        qemu_args: &["-cpu", "cortex-a53"],
         gcc_package: "gcc-aarch64-linux-gnu",
         aliases: &["arm64", "aarch64-linux-gnu", "armv8"],
     },
@@ -345,10 +401,12 @@ pub static TARGETS: &[Target] = &[
     },
     Target {
         name: "riscv64",
-        debian_arch: None,
+        // Debian 13 (trixie) and later; Debian 12 has no riscv64.
+        debian_arch: Some("riscv64"),
         triplet: "riscv64-linux-gnu",
         multiarch: "riscv64-linux-gnu",
-        elf: elf(em::RISCV, Elf64, Little, None, None),
+        // RV64GC with the LP64D ABI (double-float); RVC code runs on it, so RVC is not checked.
+        elf: elf(em::RISCV, Elf64, Little, Some(FloatAbi::Double), None),
         cflags: &[],
         meson_cpu_family: "riscv64",
         meson_cpu: "riscv64",
@@ -380,6 +438,28 @@ mod tests {
         ] {
             assert_eq!(Target::lookup(alias).map(|t| t.name), Some(name), "{alias}");
         }
+    }
+
+    #[test]
+    fn float_abis_come_from_e_flags() {
+        // readelf: `Flags: 0x5, RVC, double-float ABI` (trixie's python3.13 and our builds).
+        assert_eq!(
+            FloatAbi::from_e_flags(em::RISCV, 0x5),
+            Some(FloatAbi::Double)
+        );
+        assert_eq!(FloatAbi::from_e_flags(em::RISCV, 0x1), Some(FloatAbi::Soft));
+        assert_eq!(
+            FloatAbi::from_e_flags(em::ARM, 0x0500_0400),
+            Some(FloatAbi::Hard)
+        );
+        assert_eq!(
+            FloatAbi::from_e_flags(em::ARM, 0x0500_0200),
+            Some(FloatAbi::Soft)
+        );
+        assert_eq!(FloatAbi::from_e_flags(em::ARM, 0x0500_0000), None);
+        assert_eq!(FloatAbi::from_e_flags(em::AARCH64, 0x5), None);
+        assert_eq!(FloatAbi::Double.e_flags(em::RISCV), 0x4);
+        assert_eq!(FloatAbi::Hard.e_flags(em::ARM), 0x400);
     }
 
     #[test]

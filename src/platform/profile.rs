@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::platform::toolchain::Toolchain;
 use crate::platform::{GlibcVersion, Target};
 use crate::printer::with_hint;
-use crate::python::{BuildPython, major_minor};
+use crate::python::{BuildPython, Origin, PythonVersion, major_minor};
 use crate::sysroot::DebianSysroot;
+use crate::sysroot::release::{self, DebianRelease};
 
 /// What the user said about the target (`--target`, `--sysroot`, `--target-python`, `--cc`,
 /// `--cxx`), as the command layer hands it to [`TargetProfile::resolve`].
@@ -26,6 +27,166 @@ pub struct TargetRequest {
     pub cxx: Option<String>,
     /// Debian packages to add to pyx's sysroot before the profile is made (`--with`).
     pub with: Vec<String>,
+    /// The target's Python (`--python`): picks the Debian release and the build Python.
+    pub python: Option<PythonVersion>,
+    /// The Debian release of pyx's sysroot (`--debian`).
+    pub release: Option<&'static DebianRelease>,
+}
+
+impl TargetRequest {
+    /// True when the user gives the target root (`--sysroot`, `--target-python`).
+    pub fn own_root(&self) -> bool {
+        self.sysroot.is_some() || self.target_python.is_some()
+    }
+
+    /// The build Python for this request: of the version `--python`/`--debian` name, or the one
+    /// Python of a given root; else `$PYX_BUILD_PYTHON` or `python3` when a Debian release ships
+    /// its version, else one of the default release's version (found or provisioned).
+    pub fn build_python(&self) -> Result<BuildPython> {
+        if let Some(want) = self.python_version()? {
+            // A target the release lacks (mips64 on trixie) is said before a build Python is
+            // provisioned for nothing.
+            if let (Some(target), false) = (self.target, self.own_root()) {
+                self.sysroot_release()?.arch_of(target).map_err(|e| {
+                    let hint = e.hint();
+                    with_hint(e, hint)
+                })?;
+            }
+            return BuildPython::find(Some(want));
+        }
+        if self.own_root() {
+            return BuildPython::find(None);
+        }
+        match BuildPython::find(None) {
+            Ok(build) if release_of(&build).is_some() => Ok(build),
+            Ok(build) => {
+                tracing::info!(
+                    "no Debian release ships the build Python `{}` ({}): using {}",
+                    build.executable.display(),
+                    build.version,
+                    release::DEFAULT
+                );
+                BuildPython::find(Some(release::DEFAULT.python))
+            }
+            Err(e) if std::env::var_os(crate::env_vars::PYX_BUILD_PYTHON).is_some() => Err(e),
+            Err(_) => BuildPython::find(Some(release::DEFAULT.python)),
+        }
+    }
+
+    /// The target Python's version when the request fixes it: `--python`, `--debian`'s Python,
+    /// or the only Python in a given root.
+    pub fn python_version(&self) -> Result<Option<PythonVersion>> {
+        match (self.python, self.release) {
+            (Some(python), Some(release)) if release.python != python => {
+                return Err(with_hint(
+                    anyhow::anyhow!(
+                        "`--python {python}` and `--debian {}` disagree: {release} ships Python {}",
+                        release.codename,
+                        release.python
+                    ),
+                    "give one of them",
+                ));
+            }
+            (_, Some(release)) if self.own_root() => {
+                return Err(with_hint(
+                    anyhow::anyhow!(
+                        "`--debian {}` picks pyx's Debian sysroot, but the target root is given \
+                         with --sysroot/--target-python",
+                        release.codename
+                    ),
+                    "drop --debian, or name the root's Python with --python X.Y",
+                ));
+            }
+            (Some(python), _) => return Ok(Some(python)),
+            (None, Some(release)) => return Ok(Some(release.python)),
+            (None, None) => {}
+        }
+        let root = match (&self.sysroot, &self.target_python) {
+            (Some(root), _) => root.clone(),
+            (None, Some(python)) => {
+                let name = python.file_name().unwrap_or_default().to_string_lossy();
+                if let Some(v) = name.strip_prefix("python").and_then(PythonVersion::of) {
+                    return Ok(Some(v));
+                }
+                match root_of_python(&absolute(python)?) {
+                    Ok(root) => root,
+                    Err(_) => return Ok(None),
+                }
+            }
+            (None, None) => return Ok(None),
+        };
+        Ok(only_python_in(&root))
+    }
+
+    /// The Debian release of pyx's sysroot for this request, before any build Python is found
+    /// (`pyx sysroot`).
+    pub fn sysroot_release(&self) -> Result<&'static DebianRelease> {
+        match self.python_version()? {
+            Some(python) => self.release.map_or_else(
+                || {
+                    DebianRelease::for_python(python).map_err(|e| {
+                        let hint = e.hint();
+                        with_hint(e, hint)
+                    })
+                },
+                Ok,
+            ),
+            None => Ok(default_release()),
+        }
+    }
+
+    /// The Debian release of pyx's sysroot for this request and build Python.
+    pub fn debian_release(&self, build: &BuildPython) -> Result<&'static DebianRelease> {
+        if let Some(release) = self.release {
+            return Ok(release);
+        }
+        let python = self
+            .python
+            .or_else(|| build.python_version())
+            .unwrap_or(release::DEFAULT.python);
+        DebianRelease::for_python(python).map_err(|e| {
+            let hint = e.hint();
+            with_hint(e, hint)
+        })
+    }
+}
+
+/// The Debian release of a request that names none: the one that ships the version of
+/// `$PYX_BUILD_PYTHON` or `python3`, else [`release::DEFAULT`].
+pub fn default_release() -> &'static DebianRelease {
+    let exe = match std::env::var_os(crate::env_vars::PYX_BUILD_PYTHON).filter(|p| !p.is_empty()) {
+        Some(v) if v == crate::python::find::PROVISIONED => return release::DEFAULT,
+        Some(exe) => PathBuf::from(exe),
+        None => PathBuf::from("python3"),
+    };
+    BuildPython::probe(&exe, Origin::Given)
+        .ok()
+        .as_ref()
+        .and_then(release_of)
+        .unwrap_or(release::DEFAULT)
+}
+
+/// The Debian release that ships `build`'s Python version, if any.
+fn release_of(build: &BuildPython) -> Option<&'static DebianRelease> {
+    DebianRelease::for_python(build.python_version()?).ok()
+}
+
+/// The Python version of a root with exactly one `usr/lib/python3.X` holding sysconfig data.
+fn only_python_in(root: &Path) -> Option<PythonVersion> {
+    let mut found: Vec<PythonVersion> = ["usr/lib", "lib", "usr/local/lib"]
+        .iter()
+        .filter_map(|d| fs_err::read_dir(root.join(d)).ok())
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| has_sysconfigdata(&e.path()))
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            PythonVersion::of(name.strip_prefix("python")?)
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    (found.len() == 1).then(|| found[0])
 }
 
 /// Everything known about the target a build is for.
@@ -80,12 +241,22 @@ impl TargetProfile {
                     build: build.version.clone(),
                     build_exe: build.executable.clone(),
                 },
-                format!(
-                    "run pyx with a build Python {} (set {}), or use a target root with Python {}",
-                    major_minor(&python.version),
-                    crate::env_vars::PYX_BUILD_PYTHON,
-                    build.major_minor()
-                ),
+                if build.origin == Origin::Given {
+                    format!(
+                        "{} names a Python {}: point it at a Python {} or unset it to let pyx \
+                         find or provision one",
+                        crate::env_vars::PYX_BUILD_PYTHON,
+                        build.major_minor(),
+                        major_minor(&python.version)
+                    )
+                } else {
+                    format!(
+                        "name the target's Python with `--python {}` (pyx then finds or \
+                         provisions a build Python of that version), or set {}",
+                        major_minor(&python.version),
+                        crate::env_vars::PYX_BUILD_PYTHON
+                    )
+                },
             ));
         }
         if python.multiarch != target.multiarch {
@@ -112,6 +283,9 @@ impl TargetProfile {
         })
     }
 }
+
+/// Bumped when [`TargetProfile`] learns something new, so profiles cached before are made again.
+const PROFILE_FORMAT: u32 = 2;
 
 /// Where the profile for these inputs is cached: a hash of everything it is read from (the
 /// arguments, the build Python, the pyx version, and the paths and modification times of the
@@ -142,6 +316,7 @@ fn cache_path(
     };
     let key = serde_json::json!([
         env!("CARGO_PKG_VERSION"),
+        PROFILE_FORMAT,
         target.name,
         sysroot,
         req.target_python,
@@ -217,7 +392,7 @@ fn locate_root(req: &TargetRequest, build: &BuildPython) -> Result<(&'static Tar
         Some(root) => root,
         None => DebianSysroot {
             target,
-            python: build.major_minor(),
+            release: req.debian_release(build)?,
             with: &req.with,
         }
         .ensure(false)?,

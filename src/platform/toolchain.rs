@@ -29,10 +29,24 @@ pub struct Toolchain {
     pub long_double: String,
     /// The QEMU user-mode emulator for the target, when installed.
     pub qemu: Option<PathBuf>,
+    /// The libatomic the shims end every link with, so an atomic the compiler turns into a
+    /// library call (riscv64's 1- and 2-byte ones with GCC 12, armel's 8-byte ones) resolves
+    /// instead of failing at import (`undefined symbol: __atomic_compare_exchange_1`).
+    #[serde(default)]
+    pub libatomic: Option<AtomicLibrary>,
 }
 
-/// `e_flags` bits of ARM EABI objects (ELF for the ARM Architecture, section 5.2).
-const EF_ARM_ABI_FLOAT_HARD: u32 = 0x400;
+/// How a link gets libatomic's functions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AtomicLibrary {
+    /// The compiler's `libatomic.a`, every object of which runs on the target: the members a
+    /// module calls are linked into it, hidden; nothing is needed on the device.
+    Static(PathBuf),
+    /// `-latomic` as needed (what GCC's `-pthread` adds on these targets): the module then needs
+    /// `libatomic.so.1` (Debian's `libatomic1`) on the device.
+    Shared,
+}
 
 /// Why a toolchain cannot be used for a target.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +95,7 @@ pub fn resolve(
             .unwrap_or_default(),
     };
     let probe = probe(target, &cc, sysroot)?;
+    let libatomic = find_libatomic(target, &cc, sysroot);
     Ok(Toolchain {
         cc,
         cxx,
@@ -91,7 +106,70 @@ pub fn resolve(
         readelf: vec![find_binutil(target, "readelf")?],
         long_double: probe.long_double.to_string(),
         qemu: target.qemu.and_then(|q| which::which(q).ok()),
+        libatomic,
     })
+}
+
+/// The compiler's libatomic (`cc -print-file-name`): its `libatomic.a` when every object in it
+/// runs on the target, else its `libatomic.so`. Debian 12's armel archive carries ARMv7 variants
+/// (picked at run time by ifunc) that an ARMv5TE module must not contain.
+fn find_libatomic(target: &'static Target, cc: &[String], sysroot: &Path) -> Option<AtomicLibrary> {
+    let file = |name: &str| -> Option<PathBuf> {
+        let out = Command::new(&cc[0])
+            .args(&cc[1..])
+            .args(target.cflags)
+            .arg(format!("--sysroot={}", sysroot.display()))
+            .arg(format!("-print-file-name={name}"))
+            .output()
+            .ok()?;
+        let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        (out.status.success() && path.is_absolute() && path.is_file()).then_some(path)
+    };
+    if let Some(archive) = file("libatomic.a") {
+        match fs_err::read(&archive)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| archive_runs_on(target, &bytes))
+        {
+            Ok(()) => return Some(AtomicLibrary::Static(archive)),
+            Err(why) => tracing::debug!("not linking `{}`: {why}", archive.display()),
+        }
+    }
+    file("libatomic.so").map(|_| AtomicLibrary::Shared)
+}
+
+/// Every ELF object of a static library is for the target's machine and, on ARM, of an
+/// architecture the target's CPU runs.
+fn archive_runs_on(target: &'static Target, bytes: &[u8]) -> Result<(), String> {
+    use crate::audit::arm_attributes::{self, SHT_ARM_ATTRIBUTES};
+    let archive = goblin::archive::Archive::parse(bytes).map_err(|e| e.to_string())?;
+    for name in archive.members() {
+        let data = archive.extract(name, bytes).map_err(|e| e.to_string())?;
+        if !data.starts_with(b"\x7fELF") {
+            continue;
+        }
+        let elf = Elf::parse(data).map_err(|e| format!("{name}: {e}"))?;
+        let found = FoundIdentity::read(data).map_err(|e| format!("{name}: {e}"))?;
+        if !found.matches_machine(&target.elf) {
+            return Err(format!("{name} is for another machine"));
+        }
+        let Some(max) = target.elf.max_arm_cpu_arch else {
+            continue;
+        };
+        let arch = elf
+            .section_headers
+            .iter()
+            .find(|s| s.sh_type == SHT_ARM_ATTRIBUTES)
+            .and_then(|s| data.get(s.sh_offset as usize..(s.sh_offset + s.sh_size) as usize))
+            .and_then(|a| arm_attributes::parse(a, !elf.little_endian).ok())
+            .and_then(|a| a.cpu_arch);
+        if let Some(arch) = arch.filter(|&a| !arm_attributes::cpu_arch_runs_on(a, max)) {
+            return Err(format!(
+                "{name} is {} code",
+                arm_attributes::cpu_arch_name(arch)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What the probe object says about the compiler.
@@ -194,9 +272,7 @@ fn probe_compiler(
     lang: Lang,
 ) -> Result<Probe> {
     let command = cc.join(" ");
-    let dir = tempfile::Builder::new()
-        .prefix("pyx-probe")
-        .tempdir()
+    let dir = crate::tempfiles::dir_in(&std::env::temp_dir(), "probe")
         .context("cannot create a temp dir for the compiler probe")?;
     let src = dir.path().join(match lang {
         Lang::C => "probe.c",
@@ -250,12 +326,9 @@ impl FoundIdentity {
     pub fn read(bytes: &[u8]) -> Result<FoundIdentity, goblin::error::Error> {
         let elf = Elf::parse(bytes)?;
         let machine = elf.header.e_machine;
-        let float_abi =
-            (machine == em::ARM).then_some(if elf.header.e_flags & EF_ARM_ABI_FLOAT_HARD != 0 {
-                FloatAbi::Hard
-            } else {
-                FloatAbi::Soft
-            });
+        // An ARM object without the hard-float flag is soft-float code.
+        let float_abi = FloatAbi::from_e_flags(machine, elf.header.e_flags)
+            .or((machine == em::ARM).then_some(FloatAbi::Soft));
         Ok(FoundIdentity {
             machine,
             class: if elf.is_64 {
@@ -300,10 +373,8 @@ pub fn describe(machine: u16, class: ElfClass, endian: Endian, float: Option<Flo
             Endian::Big => "big-endian",
         }
     );
-    match float {
-        Some(FloatAbi::Hard) => s.push_str(", hard-float"),
-        Some(FloatAbi::Soft) => s.push_str(", soft-float"),
-        None => {}
+    if let Some(float) = float {
+        s.push_str(&format!(", {}", float.name()));
     }
     s
 }

@@ -424,7 +424,10 @@ impl Index {
             .collect())
     }
 
-    /// The candidate's file in the download cache, fetched (and its hash checked) when missing.
+    /// The candidate's file in the download cache, fetched (and its hash checked) when missing. A
+    /// cached file is checked against the index's sha256 (or the one recorded when it was
+    /// downloaded) each time it is reused; a damaged one is dropped with a warning and fetched
+    /// again.
     pub fn download(&self, c: &Candidate) -> Result<PathBuf, IndexError> {
         if !c.url.contains("://") {
             return Ok(PathBuf::from(&c.url));
@@ -435,8 +438,28 @@ impl Index {
         };
         let dir = self.downloads.join(&key[..2]).join(&key);
         let path = dir.join(&c.filename);
+        let recorded = dir.join(format!("{}.sha256", c.filename));
         if path.is_file() {
-            return Ok(path);
+            let expected = c.sha256.clone().or_else(|| {
+                let text = std::fs::read_to_string(&recorded).ok()?;
+                Some(text.trim().to_string())
+            });
+            let Some(expected) = expected else {
+                return Ok(path);
+            };
+            match sha256_file(&path) {
+                Ok(actual) if actual == expected => return Ok(path),
+                Ok(actual) => tracing::warn!(
+                    "the cached download `{}` is damaged (sha256 {actual}, expected {expected}); \
+                     downloading it again",
+                    path.display()
+                ),
+                Err(e) => tracing::warn!(
+                    "the cached download `{}` cannot be read ({e}); downloading it again",
+                    path.display()
+                ),
+            }
+            let _ = fs_err::remove_file(&path);
         }
         let io = |source| IndexError::Io {
             path: path.clone(),
@@ -444,18 +467,20 @@ impl Index {
         };
         fs_err::create_dir_all(&dir).map_err(io)?;
         let mut response = self.agent.get(&c.url).call().map_err(|e| http(&c.url, e))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
+        let mut tmp = crate::tempfiles::file_in(&dir, "download").map_err(io)?;
         std::io::copy(&mut response.body_mut().as_reader(), &mut tmp).map_err(io)?;
-        if let Some(expected) = &c.sha256 {
-            let actual = sha256_file(tmp.path()).map_err(io)?;
-            if &actual != expected {
-                return Err(IndexError::HashMismatch {
-                    file: c.filename.clone(),
-                    actual,
-                    expected: expected.clone(),
-                });
-            }
+        let actual = sha256_file(tmp.path()).map_err(io)?;
+        if let Some(expected) = &c.sha256
+            && &actual != expected
+        {
+            return Err(IndexError::HashMismatch {
+                file: c.filename.clone(),
+                actual,
+                expected: expected.clone(),
+            });
         }
+        crate::files::write_if_changed(&recorded, &format!("{actual}\n"))
+            .map_err(|e| io(std::io::Error::other(format!("{e:#}"))))?;
         tmp.persist(&path).map_err(|e| io(e.error))?;
         Ok(path)
     }

@@ -1,24 +1,27 @@
-//! Provision a target root from Debian's packages of the target's architecture, with a private
-//! apt state (the host's sources and keys, never its package database), `apt-get install
-//! --download-only` for the dependency closure and `dpkg-deb -x` to unpack.
+//! Provision a target root from a Debian release's packages of the target's architecture, with a
+//! private apt state (pyx's sources for that release, never the host's package database), `apt-get
+//! install --download-only` for the dependency closure and `dpkg-deb -x` to unpack.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::platform::Target;
 use crate::printer::with_hint;
-use crate::sysroot::apt::{PrivateApt, relativize_symlinks, unpack_all};
-use crate::sysroot::{MARKER, cached_path};
+use crate::sysroot::apt::{PrivateApt, link_merged_usr, relativize_symlinks, unpack_all};
+use crate::sysroot::release::DebianRelease;
+use crate::sysroot::{MARKER, cached_path, lock_for, replace_dir, staging_for};
 
 /// What a complete sysroot records about itself in its marker file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SysrootInfo {
     pub target: String,
     pub debian_arch: String,
+    /// The release's codename (`trixie`); empty in roots made before releases.
+    #[serde(default)]
+    pub release: String,
     pub python: String,
     /// Packages asked for (`python3.11`, `libpython3.11-dev`, `libc6-dev`, `libstdc++6`, and
     /// `--with` ones).
@@ -32,14 +35,19 @@ impl SysrootInfo {
         let text = fs_err::read_to_string(root.join(MARKER)).ok()?;
         serde_json::from_str(&text).ok()
     }
+
+    /// The release the root was provisioned from.
+    pub fn release(&self) -> Option<&'static DebianRelease> {
+        DebianRelease::lookup(&self.release).filter(|_| !self.release.is_empty())
+    }
 }
 
 /// A request for a Debian sysroot.
 #[derive(Debug, Clone)]
 pub struct DebianSysroot<'a> {
     pub target: &'static Target,
-    /// `3.11`.
-    pub python: &'a str,
+    /// The release whose packages (and so whose Python) the root gets.
+    pub release: &'static DebianRelease,
     /// Extra packages of the target architecture (`libffi-dev`, ...).
     pub with: &'a [String],
 }
@@ -47,12 +55,15 @@ pub struct DebianSysroot<'a> {
 impl DebianSysroot<'_> {
     fn requested(&self) -> Vec<String> {
         // What a Debian device running Python has, plus the headers to build against: C++
-        // extensions (numpy) need libstdc++ at run time under `pyx test`.
+        // extensions (numpy) need libstdc++ at run time under `pyx test`, and modules linked
+        // with `-latomic` (armel's 8-byte atomics) libatomic.
+        let python = self.release.python;
         let mut pkgs = vec![
-            format!("python{}", self.python),
-            format!("libpython{}-dev", self.python),
+            format!("python{python}"),
+            format!("libpython{python}-dev"),
             "libc6-dev".to_string(),
             "libstdc++6".to_string(),
+            "libatomic1".to_string(),
         ];
         for p in self.with {
             if !pkgs.contains(p) {
@@ -66,13 +77,11 @@ impl DebianSysroot<'_> {
     /// Safe to call from several processes at once; an interrupted run never leaves a root that
     /// looks complete.
     pub fn ensure(&self, force: bool) -> Result<PathBuf> {
-        let target = self.target;
-        let Some(arch) = target.debian_arch else {
-            return Err(with_hint(
-                anyhow::anyhow!("Debian has no architecture for target `{target}`"),
-                "bring your own target root with --sysroot DIR (a Buildroot/Yocto SDK sysroot)",
-            ));
-        };
+        let (target, release) = (self.target, self.release);
+        let arch = release.arch_of(target).map_err(|e| {
+            let hint = e.hint();
+            with_hint(e, hint)
+        })?;
         if let Some(bad) = self.with.iter().find(|p| !is_package_name(p)) {
             let hint = match bad.split_once(':') {
                 Some((name, _)) if is_package_name(name) => {
@@ -87,7 +96,7 @@ impl DebianSysroot<'_> {
                 hint,
             ));
         }
-        let dest = cached_path(target, self.python).expect("target has a Debian arch");
+        let dest = cached_path(target, release).expect("target has a Debian arch");
         let requested = self.requested();
         let complete = |dest: &Path| {
             SysrootInfo::read(dest)
@@ -96,11 +105,7 @@ impl DebianSysroot<'_> {
         if !force && complete(&dest) {
             return Ok(dest);
         }
-
-        let parent = dest.parent().expect("sysroot path has a parent");
-        fs_err::create_dir_all(parent)?;
-        let lock = File::create(parent.join(format!(".{arch}-python{}.lock", self.python)))?;
-        lock.lock().context("cannot lock the sysroot directory")?;
+        let _lock = lock_for(&dest)?;
         if !force && complete(&dest) {
             return Ok(dest);
         }
@@ -115,47 +120,31 @@ impl DebianSysroot<'_> {
         }
 
         eprintln!(
-            "pyx: provisioning the {target} sysroot (Debian {arch}: {}) into `{}`",
+            "pyx: provisioning the {target} sysroot ({release} {arch}: {}) into `{}`",
             requested.join(", "),
             dest.display()
         );
-        let apt = PrivateApt::new(arch)?;
+        let apt = PrivateApt::new(release, arch)?;
         apt.update()?;
         let debs = apt.download(&requested)?;
 
-        let staging = parent.join(format!(
-            ".{arch}-python{}.tmp-{}",
-            self.python,
-            std::process::id()
-        ));
-        if staging.exists() {
-            fs_err::remove_dir_all(&staging)?;
-        }
-        fs_err::create_dir_all(&staging)?;
+        let staging = staging_for(&dest)?;
         unpack_all(&debs, &staging)?;
         relativize_symlinks(&staging)?;
+        if release.merged_usr {
+            link_merged_usr(&staging)?;
+        }
 
         let info = SysrootInfo {
             target: target.name.to_string(),
             debian_arch: arch.to_string(),
-            python: self.python.to_string(),
+            release: release.codename.to_string(),
+            python: release.python.to_string(),
             requested,
             packages: debs.iter().map(|d| deb_label(d)).collect(),
         };
         fs_err::write(staging.join(MARKER), serde_json::to_string_pretty(&info)?)?;
-
-        if dest.exists() {
-            let trash = parent.join(format!(
-                ".{arch}-python{}.old-{}",
-                self.python,
-                std::process::id()
-            ));
-            fs_err::rename(&dest, &trash)?;
-            fs_err::rename(&staging, &dest)?;
-            let _ = fs_err::remove_dir_all(&trash);
-        } else {
-            fs_err::rename(&staging, &dest)?;
-        }
+        replace_dir(&staging, &dest)?;
         Ok(dest)
     }
 }
@@ -234,12 +223,13 @@ impl MissingFile {
     }
 }
 
-/// The `-dev` package of `target`'s Debian architecture that ships `missing`: candidates by name
-/// from pyx's private package lists, each checked by downloading it (into the private apt cache)
-/// and reading its file list. `None` when pyx has no package lists for that architecture (a root
-/// brought with `--sysroot`) or no candidate ships the file.
-pub fn dev_package_for(target: &Target, missing: &MissingFile) -> Option<String> {
-    let apt = target.debian_arch.and_then(PrivateApt::existing)?;
+/// The `-dev` package that ships `missing`, from the packages of the release and architecture
+/// `sysroot` was provisioned from: candidates by name from pyx's private package lists, each
+/// checked by downloading it (into the private apt cache) and reading its file list. `None` for a
+/// root pyx did not make (`--sysroot`) or when no candidate ships the file.
+pub fn dev_package_for(sysroot: &Path, missing: &MissingFile) -> Option<String> {
+    let info = SysrootInfo::read(sysroot)?;
+    let apt = PrivateApt::existing(info.release()?, &info.debian_arch)?;
     missing
         .stems()
         .iter()
@@ -282,21 +272,8 @@ fn dev_package_by_stem(apt: &PrivateApt, missing: &MissingFile, stem: &str) -> O
         }
     };
     names.sort_by_key(|n| (rank(n), n.len()));
-    let archives = apt.dir.join("cache/archives");
     names.into_iter().take(8).find(|name| {
-        let downloaded = apt
-            .apt_get()
-            .args(["download", name])
-            .current_dir(&archives)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        let deb = fs_err::read_dir(&archives).ok().and_then(|entries| {
-            entries.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| {
-                p.file_name()
-                    .is_some_and(|f| f.to_string_lossy().starts_with(&format!("{name}_")))
-            })
-        });
-        let Some(deb) = deb.filter(|_| downloaded) else {
+        let Ok(deb) = apt.download_alone(name) else {
             return false;
         };
         Command::new("dpkg-deb")
@@ -312,7 +289,7 @@ fn dev_package_by_stem(apt: &PrivateApt, missing: &MissingFile, stem: &str) -> O
 }
 
 /// `python3.11_3.11.2-6+deb12u8_armhf.deb` → `python3.11 3.11.2-6+deb12u8`.
-fn deb_label(deb: &Path) -> String {
+pub(crate) fn deb_label(deb: &Path) -> String {
     let name = deb.file_name().unwrap_or_default().to_string_lossy();
     let mut parts = name.trim_end_matches(".deb").split('_');
     let pkg = parts.next().unwrap_or_default();

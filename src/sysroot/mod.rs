@@ -1,18 +1,23 @@
-//! Target sysroots: where they live in the cache, how to provision one from Debian's packages
-//! ([`debian`]), and how to recognise a complete one.
+//! Target sysroots: where they live in the cache, how to provision one from a Debian release's
+//! packages ([`debian`], [`release`]), and how to recognise a complete one; the build Python
+//! provisioned the same way ([`build_python`]).
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
 
 use crate::cache::cache_dir;
 use crate::platform::Target;
 
 pub mod apt;
+pub mod build_python;
 pub mod debian;
+pub mod release;
+pub mod sources;
 
 pub use debian::{DebianSysroot, SysrootInfo};
-
-/// The Python version of pyx's Debian sysroots (Debian 12 ships 3.11).
-pub const DEFAULT_PYTHON: &str = "3.11";
+pub use release::DebianRelease;
 
 /// Written last into a provisioned sysroot; a root without it is incomplete.
 pub const MARKER: &str = ".pyx-sysroot.json";
@@ -39,33 +44,87 @@ pub fn sysroots_dir() -> PathBuf {
     cache_dir().join("sysroots")
 }
 
-/// Where pyx keeps the Debian sysroot of `target` for Python `python` (`3.11`).
-pub fn cached_path(target: &Target, python: &str) -> Option<PathBuf> {
+/// Where pyx keeps the Debian sysroot of `target` from `release`: `sysroots/trixie-riscv64`.
+/// (Before releases, roots were `sysroots/<arch>-python3.11`; pyx no longer reads those.)
+pub fn cached_path(target: &Target, release: &DebianRelease) -> Option<PathBuf> {
     let arch = target.debian_arch?;
-    Some(sysroots_dir().join(format!("{arch}-python{python}")))
+    Some(sysroots_dir().join(format!("{}-{arch}", release.codename)))
 }
 
-/// The cached sysroot of `target` for the default Python, if one is complete.
-pub fn find_cached(target: &Target) -> Option<PathBuf> {
-    cached_path(target, DEFAULT_PYTHON).filter(|p| p.join(MARKER).is_file())
+/// The cached sysroot of `target` from `release`, if one is complete.
+pub fn find_cached(target: &Target, release: &DebianRelease) -> Option<PathBuf> {
+    cached_path(target, release).filter(|p| p.join(MARKER).is_file())
 }
 
-/// Every complete sysroot in the cache, with what it records about itself.
-pub fn list_cached() -> Vec<(PathBuf, SysrootInfo)> {
+/// A directory in the sysroot cache: a complete sysroot, or one from an older pyx.
+pub enum Cached {
+    Root(PathBuf, SysrootInfo),
+    /// `armhf-python3.11`: made before sysroots were kept per release; nothing uses it.
+    OldLayout(PathBuf),
+}
+
+/// Every complete sysroot in the cache, with what it records about itself, then the directories
+/// an older pyx left.
+pub fn list_cached() -> Vec<Cached> {
     let Ok(entries) = fs_err::read_dir(sysroots_dir()) else {
         return Vec::new();
     };
-    let mut roots: Vec<(PathBuf, SysrootInfo)> = entries
+    let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| {
             !p.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'))
         })
-        .filter_map(|p| SysrootInfo::read(&p).map(|info| (p, info)))
         .collect();
-    roots.sort_by(|a, b| a.0.cmp(&b.0));
+    dirs.sort();
+    let (mut roots, mut old) = (Vec::new(), Vec::new());
+    for dir in dirs {
+        match SysrootInfo::read(&dir) {
+            Some(info) if !info.release.is_empty() => roots.push(Cached::Root(dir, info)),
+            Some(_) => old.push(Cached::OldLayout(dir)),
+            None => {}
+        }
+    }
+    roots.extend(old);
     roots
+}
+
+/// Hold the lock of `dest` (a file beside it) while it is made, so concurrent pyx processes wait
+/// instead of racing.
+pub(crate) fn lock_for(dest: &Path) -> Result<File> {
+    let parent = dest.parent().expect("a cache path has a parent");
+    fs_err::create_dir_all(parent)?;
+    let name = dest.file_name().unwrap_or_default().to_string_lossy();
+    let lock = File::create(parent.join(format!(".{name}.lock")))?;
+    lock.lock()
+        .with_context(|| format!("cannot lock `{}`", dest.display()))?;
+    Ok(lock)
+}
+
+/// An empty staging directory beside `dest`, to be renamed into place with [`replace_dir`].
+pub(crate) fn staging_for(dest: &Path) -> Result<PathBuf> {
+    let name = dest.file_name().unwrap_or_default().to_string_lossy();
+    let staging = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    if staging.exists() {
+        fs_err::remove_dir_all(&staging)?;
+    }
+    fs_err::create_dir_all(&staging)?;
+    Ok(staging)
+}
+
+/// Put `staging` where `dest` is, replacing an older `dest`.
+pub(crate) fn replace_dir(staging: &Path, dest: &Path) -> Result<()> {
+    if dest.exists() {
+        let name = dest.file_name().unwrap_or_default().to_string_lossy();
+        let trash = dest.with_file_name(format!(".{name}.old-{}", std::process::id()));
+        fs_err::rename(dest, &trash)?;
+        fs_err::rename(staging, dest)?;
+        let _ = fs_err::remove_dir_all(&trash);
+    } else {
+        fs_err::rename(staging, dest)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -114,6 +114,56 @@ pub fn write(entries: &[RecordEntry]) -> String {
     out
 }
 
+/// The `RECORD` paths that carry no hash of their own: `RECORD` and its signatures.
+pub fn is_unhashed(path: &str) -> bool {
+    path.ends_with(".dist-info/RECORD")
+        || path.ends_with(".dist-info/RECORD.jws")
+        || path.ends_with(".dist-info/RECORD.p7s")
+}
+
+/// Make `entries` true to `digests` (every file member's sha256 entry and size, as read): a wrong
+/// or missing sha256 or size is replaced, a member without a line gets one, a line for no member
+/// is dropped. Lines with another algorithm and a right size are kept. Returns the paths changed.
+pub fn refresh(
+    entries: &mut Vec<RecordEntry>,
+    digests: &std::collections::BTreeMap<String, (String, u64)>,
+) -> Vec<String> {
+    let mut changed = Vec::new();
+    let mut listed = std::collections::BTreeSet::new();
+    entries.retain_mut(|e| {
+        if is_unhashed(&e.path) {
+            return true;
+        }
+        listed.insert(e.path.clone());
+        let Some((hash, size)) = digests.get(&e.path) else {
+            changed.push(e.path.clone());
+            return false;
+        };
+        let wrong_hash = match e.hash.as_deref() {
+            None => true,
+            Some(h) if h.starts_with("sha256=") => decode_hash(h) != decode_hash(hash),
+            Some(_) => false,
+        };
+        if wrong_hash || e.size != Some(*size) {
+            e.hash = Some(hash.clone());
+            e.size = Some(*size);
+            changed.push(e.path.clone());
+        }
+        true
+    });
+    for (path, (hash, size)) in digests {
+        if !listed.contains(path) && !is_unhashed(path) {
+            entries.push(RecordEntry {
+                path: path.clone(),
+                hash: Some(hash.clone()),
+                size: Some(*size),
+            });
+            changed.push(path.clone());
+        }
+    }
+    changed
+}
+
 /// `sha256=<urlsafe base64 without padding>` of `data`.
 pub fn sha256_entry(data: &[u8]) -> String {
     format_digest(&Sha256::digest(data))
@@ -147,6 +197,35 @@ pub fn decode_hash(hash: &str) -> Option<(&str, Vec<u8>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refresh_fixes_wrong_missing_and_extra_lines() {
+        let e = |path: &str, hash: Option<&str>, size: Option<u64>| RecordEntry {
+            path: path.into(),
+            hash: hash.map(str::to_string),
+            size,
+        };
+        let mut entries = vec![
+            e("a.py", Some("sha256=AAAA"), Some(1)),
+            e("b.py", Some("sha256=Ym9i"), Some(3)),
+            e("gone.py", Some("sha256=AAAA"), Some(1)),
+            e("d-1.dist-info/RECORD", None, None),
+        ];
+        let digests = [
+            ("a.py", "sha256=Ym9i", 3),
+            ("b.py", "sha256=Ym9i", 3),
+            ("new.py", "sha256=Ym9i", 3),
+        ]
+        .into_iter()
+        .map(|(p, h, s)| (p.to_string(), (h.to_string(), s)))
+        .collect();
+        let changed = refresh(&mut entries, &digests);
+        assert_eq!(changed, ["a.py", "gone.py", "new.py"]);
+        assert_eq!(
+            write(&entries),
+            "a.py,sha256=Ym9i,3\nb.py,sha256=Ym9i,3\nd-1.dist-info/RECORD,,\nnew.py,sha256=Ym9i,3\n"
+        );
+    }
 
     #[test]
     fn round_trips_with_quoting() {

@@ -1,6 +1,8 @@
 //! Retagging a wheel (stage 7): new file name, new `Tag:` lines in `WHEEL`, `RECORD`
-//! refreshed for the changed member; every other member copied raw, without recompression.
-//! The result is written to a temp file in the destination directory and renamed into place.
+//! refreshed for the changed member (and, given the members' digests, for every wrong line);
+//! every other member copied raw, without recompression.
+//! The result is written to a temp file in the destination directory and renamed into place, with
+//! the mode a plain write gives (`--in-place`: the original's mode).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -45,6 +47,16 @@ pub enum RewriteError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    /// `--in-place` could not remove the original: it is kept, and the retagged copy removed.
+    #[error(
+        "cannot replace `{original}`: it cannot be removed ({error}); it is kept as it was, \
+         and `{retagged}` is not written"
+    )]
+    KeepOriginal {
+        original: PathBuf,
+        retagged: PathBuf,
+        error: std::io::Error,
     },
     #[error("cannot write `{path}`: {source}")]
     Zip {
@@ -93,6 +105,19 @@ pub fn retag(
     platform_tags: &[PlatformTag],
     dest: Destination<'_>,
 ) -> Result<PathBuf, RewriteError> {
+    retag_refreshing(wheel, platform_tags, dest, &Digests::new())
+}
+
+/// Every file member's `RECORD` sha256 entry and size, as the audit read them.
+pub type Digests = std::collections::BTreeMap<String, (String, u64)>;
+
+/// [`retag`], with every other `RECORD` line made true to `digests` too ([`record::refresh`]).
+pub fn retag_refreshing(
+    wheel: &Path,
+    platform_tags: &[PlatformTag],
+    dest: Destination<'_>,
+    digests: &Digests,
+) -> Result<PathBuf, RewriteError> {
     if platform_tags.is_empty() {
         return Err(RewriteError::NoTags);
     }
@@ -123,12 +148,15 @@ pub fn retag(
     };
     let wheel_text = String::from_utf8(archive.read(&wheel_member, 16 << 20)?)
         .map_err(|_| bad(&wheel_member, "not UTF-8".into()))?;
-    let record_text = String::from_utf8(archive.read(&record_member, 256 << 20)?)
+    let record_text = String::from_utf8(archive.read(&record_member, 64 << 20)?)
         .map_err(|_| bad(&record_member, "not UTF-8".into()))?;
     let is_platform = platform_tags.iter().any(|t| *t != PlatformTag::Any);
     let new_wheel = rewrite_wheel_file(&wheel_text, &new_filename.tag_triples(), is_platform);
     let mut entries =
         record::parse(&record_text).map_err(|e| bad(&record_member, e.to_string()))?;
+    if !digests.is_empty() {
+        record::refresh(&mut entries, digests);
+    }
     let mut found = false;
     for e in entries.iter_mut().filter(|e| e.path == wheel_member) {
         e.hash = Some(record::sha256_entry(new_wheel.as_bytes()));
@@ -152,11 +180,15 @@ pub fn retag(
         path: out_path.clone(),
         source,
     };
-    let temp = tempfile::Builder::new()
-        .prefix(".pyx-retag-")
-        .suffix(".whl.part")
-        .tempfile_in(&dir)
-        .map_err(write_err)?;
+    let temp = crate::tempfiles::file_in(&dir, "retag").map_err(write_err)?;
+    let replaces_original = matches!(dest, Destination::InPlace)
+        || fs_err::canonicalize(wheel).ok() == fs_err::canonicalize(&out_path).ok();
+    if replaces_original {
+        let original = fs_err::metadata(wheel).map_err(write_err)?.permissions();
+        temp.as_file()
+            .set_permissions(original)
+            .map_err(write_err)?;
+    }
     let mut writer = ZipWriter::new(BufWriter::new(temp.reopen().map_err(write_err)?));
     for index in 0..archive.members().len() {
         let name = archive.members()[index].name.clone();
@@ -185,8 +217,16 @@ pub fn retag(
     file.flush().map_err(write_err)?;
     drop(file);
     temp.persist(&out_path).map_err(|e| write_err(e.error))?;
-    if matches!(dest, Destination::InPlace) && new_name != old_name {
-        fs_err::remove_file(wheel).map_err(write_err)?;
+    if matches!(dest, Destination::InPlace)
+        && new_name != old_name
+        && let Err(source) = std::fs::remove_file(wheel)
+    {
+        let _ = std::fs::remove_file(&out_path);
+        return Err(RewriteError::KeepOriginal {
+            original: wheel.to_path_buf(),
+            retagged: out_path,
+            error: source,
+        });
     }
     Ok(out_path)
 }

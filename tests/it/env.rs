@@ -457,3 +457,97 @@ fn the_env_reports_the_sysroots_glibc_not_the_build_machines() {
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["glibc"], "glibc 2.31");
 }
+
+/// `pyx run -- pip wheel --no-build-isolation .` ran the build machine's pip (first on PATH, with
+/// the host's setuptools: `invalid command 'bdist_wheel'`), and `pyx run -- python -m pip` failed
+/// with `No module named pip`: envs had no pip. The env's own pip resolves for the target's tags,
+/// builds through the shims and installs into the env.
+#[test]
+fn pip_in_the_env_is_the_envs_own() {
+    require_tools!("arm-linux-gnueabihf-gcc", "qemu-arm");
+    let ctx = TestContext::new();
+    let out = ctx
+        .pyx()
+        .args(["sysroot", "path", "armv7l"])
+        .output()
+        .unwrap();
+    let sysroot = PathBuf::from(text(&out).0.trim());
+    let cache = ctx.path().join("cache");
+    std::fs::create_dir_all(cache.join("sysroots")).unwrap();
+    std::os::unix::fs::symlink(
+        &sysroot,
+        cache.join("sysroots").join(sysroot.file_name().unwrap()),
+    )
+    .unwrap();
+    let project = ctx.path().join("setuptools_c");
+    for file in ["pyproject.toml", "setup.py", "src/pyx_setuptools_c.c"] {
+        let to = project.join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixture(&format!("packages/setuptools_c/{file}")), to).unwrap();
+    }
+    let run = |dir: &Path, args: &[&str]| {
+        let out = ctx
+            .pyx()
+            .env("PYX_CACHE_DIR", &cache)
+            .current_dir(dir)
+            .args(["run", "--target", "armv7l", "--"])
+            .args(args)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{args:?}:\n{stdout}\n{stderr}");
+        stdout
+    };
+
+    let version = run(&project, &["pip", "--version"]);
+    assert!(
+        version.contains(&cache.join("build-envs").display().to_string()),
+        "{version}"
+    );
+    let tags = run(&project, &["python", "-m", "pip", "debug", "--verbose"]);
+    let first = tags
+        .lines()
+        .skip_while(|l| !l.starts_with("Compatible tags"))
+        .nth(1)
+        .unwrap_or_default();
+    assert_eq!(first.trim(), "cp311-cp311-linux_armv7l", "{tags}");
+    assert!(!tags.contains("x86_64"), "{tags}");
+
+    run(
+        &project,
+        &[
+            "pip",
+            "wheel",
+            "--no-build-isolation",
+            "--no-deps",
+            "-w",
+            "dist",
+            ".",
+        ],
+    );
+    let wheel = project.join("dist/pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl");
+    assert!(
+        wheel.is_file(),
+        "{:?}",
+        std::fs::read_dir(project.join("dist"))
+            .unwrap()
+            .collect::<Vec<_>>()
+    );
+    let out = ctx
+        .pyx()
+        .args(["test", "--target", "armv7l"])
+        .arg(&wheel)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+
+    run(&project, &["python", "-m", "pip", "install", "-q", "six"]);
+    let six = run(
+        &project,
+        &["python", "-c", "import six; print(six.__file__)"],
+    );
+    assert!(
+        six.starts_with(&cache.join("envs").display().to_string()),
+        "{six}"
+    );
+}

@@ -32,7 +32,8 @@ fn a_pure_wheel_beside_other_platforms_wheels_is_built_from_the_sdist() {
     require_tools!(CROSS[0], "tar");
     let ctx = TestContext::new();
     coverage_like_page(&ctx);
-    let find_links = ["pyx-fixture-setuptools-c", "--no-index", "-f", "dist"];
+    // Not --no-index: the build requirements (setuptools) come from the same indexes as in pip.
+    let find_links = ["pyx-fixture-setuptools-c", "-f", "dist"];
     let (ok, _, stderr) = wheel(&ctx, &[&find_links[..], &["--report", "r.json"]].concat());
     assert!(ok, "{stderr}");
     assert_eq!(wheelhouse(&ctx), [BUILT], "{stderr}");

@@ -28,6 +28,7 @@ fn every_target_fixture_is_recognised() {
         ("ppc64le", "EM_PPC64", "Elf64", "Little"),
         ("s390x", "EM_S390", "Elf64", "Big"),
         ("mips64", "EM_MIPS", "Elf64", "Little"),
+        ("riscv64", "EM_RISCV", "Elf64", "Little"),
     ] {
         let j = inspect_json(&ctx, &format!("elf/{file}.so"));
         assert_eq!(j["kind"], "elf");
@@ -130,4 +131,43 @@ fn truncated_elf_is_an_error_with_a_hint() {
          Caused by: truncated or corrupt ELF file: the section header table ends past the file's 600 bytes (the file is truncated)\n  \
          hint: the file is truncated or damaged\n"
     );
+}
+
+/// `pyx inspect` exited 0 on a zero-byte `.whl`, a text file named `.whl`, an unsafe wheel and a
+/// zip bomb, printing tags read from the file name.
+#[test]
+fn unreadable_wheels_are_an_error_not_tags_from_the_name() {
+    let ctx = TestContext::new();
+    let empty = ctx.path().join("empty-1.0-py3-none-any.whl");
+    std::fs::write(&empty, b"").unwrap();
+    let text_file = ctx.path().join("notes-1.0-py3-none-any.whl");
+    std::fs::write(&text_file, b"just some text\n").unwrap();
+    for (wheel, says) in [
+        (empty, "is not a readable zip archive"),
+        (text_file, "is not a readable zip archive"),
+        (
+            fixture("wheels/broken/dotdot-1.0-cp311-cp311-linux_armv7l.whl"),
+            "`..` path component",
+        ),
+        (
+            fixture("wheels/broken/zip_bomb-1.0-cp311-cp311-linux_armv7l.whl"),
+            "zip bomb",
+        ),
+        (
+            fixture("wheels/broken/truncated_elf-1.0-cp311-cp311-linux_armv7l.whl"),
+            "truncated or corrupt ELF",
+        ),
+    ] {
+        let out = ctx.pyx().arg("inspect").arg(&wheel).output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}: {stdout}{stderr}",
+            wheel.display()
+        );
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(stderr.contains("error: cannot inspect"), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
 }

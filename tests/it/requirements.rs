@@ -105,3 +105,101 @@ fn a_conflict_is_reported_with_both_sources() {
         "{stderr}"
     );
 }
+
+/// pip turns on hash-checking mode when one line has `--hash` and then requires a hash for every
+/// requirement and dependency; pyx accepted the unhashed lines (and dependencies) silently.
+#[test]
+fn with_one_hashed_line_every_requirement_and_dependency_needs_a_hash() {
+    let ctx = TestContext::new();
+    std::fs::write(
+        ctx.path().join("requirements.txt"),
+        "six==1.16.0 --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n\
+         msgpack==1.1.0\n",
+    )
+    .unwrap();
+    let out = ctx
+        .pyx()
+        .args(["wheel", "-r", "requirements.txt", "--target", "armv7l"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("needs a `--hash` on every requirement; this one has none: `msgpack==1.1.0` (requirements.txt:2)"),
+        "{stderr}"
+    );
+
+    require_tools!("arm-linux-gnueabihf-gcc");
+    // A hashed wheel whose dependency has no line: the dependency fails, as in pip.
+    let wheel = ctx.path().join("needs_six-1.0-py3-none-any.whl");
+    let made = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sys, zipfile\n\
+             with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
+             \x20   z.writestr('needs_six/__init__.py', '')\n\
+             \x20   z.writestr('needs_six-1.0.dist-info/METADATA', 'Metadata-Version: 2.1\\nName: needs-six\\nVersion: 1.0\\nRequires-Dist: six\\n')\n\
+             \x20   z.writestr('needs_six-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')\n\
+             \x20   z.writestr('needs_six-1.0.dist-info/RECORD', '')\n",
+        )
+        .arg(&wheel)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let sha = {
+        let out = std::process::Command::new("sha256sum")
+            .arg(&wheel)
+            .output()
+            .unwrap();
+        text(&out).0.split_whitespace().next().unwrap().to_string()
+    };
+    std::fs::write(
+        ctx.path().join("requirements.txt"),
+        format!("./needs_six-1.0-py3-none-any.whl --hash=sha256:{sha}\n"),
+    )
+    .unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "wheel",
+            "-r",
+            "requirements.txt",
+            "--target",
+            "armv7l",
+            "-w",
+            "wh",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("`six` (required by `needs-six==1.0`) has no `--hash`"),
+        "{stderr}"
+    );
+}
+
+/// A `-r` line naming a missing file gave "cannot read requirements file" without the
+/// `file:line` of the `-r`.
+#[test]
+fn a_missing_nested_file_names_the_line_that_includes_it() {
+    let ctx = TestContext::new();
+    std::fs::write(
+        ctx.path().join("requirements.txt"),
+        "six\n-r extra/missing.txt\n",
+    )
+    .unwrap();
+    let out = ctx
+        .pyx()
+        .args(["wheel", "-r", "requirements.txt", "--target", "armv7l"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: requirements.txt:2: cannot read `extra/missing.txt`, which it includes\n"
+        ),
+        "{stderr}"
+    );
+}

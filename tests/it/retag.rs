@@ -318,3 +318,137 @@ fn invalid_tags_and_unsound_wheels_are_refused() {
             .contains("is not retagged: it is not a sound wheel")
     );
 }
+
+/// Retagged wheels were 0600 whatever the umask, and `--in-place` turned 0644 into 0600: another
+/// user (a web server serving the wheels) got `PermissionError`.
+#[test]
+fn retagged_wheels_are_not_0600_and_in_place_keeps_the_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let ctx = TestContext::new();
+    let wheel = copy_in(
+        &ctx,
+        "wheels/broken/linux_arm-1.0-cp311-cp311-linux_arm.whl",
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let retag = |args: &[&str]| {
+        let out = std::process::Command::new("sh")
+            .args(["-c", "umask 022 && exec \"$@\"", "sh"])
+            .arg(crate::common::pyx_bin())
+            .arg("retag")
+            .args(args)
+            .arg(&wheel)
+            .current_dir(ctx.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+        PathBuf::from(text(&out).0.trim())
+    };
+    let out_dir = ctx.path().join("out");
+    let new = retag(&["--auto", "-w", out_dir.to_str().unwrap()]);
+    assert_eq!(mode(&new), 0o644, "0666 & ~umask 022");
+
+    std::fs::set_permissions(&wheel, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let replaced = retag(&["--auto", "--in-place"]);
+    assert!(!wheel.exists());
+    assert_eq!(mode(&replaced), 0o640, "the original's mode");
+}
+
+/// `retag` kept a wrong RECORD hash (and an unlisted member) silently, so the retagged wheel failed
+/// `pyx verify` with the finding whose hint says "retag it with `pyx retag`, which refreshes RECORD".
+#[test]
+fn retag_refreshes_wrong_record_lines_so_verify_passes() {
+    let ctx = TestContext::new();
+    for (fixture_name, member) in [
+        ("wrong_hash", "demo/__init__.py"),
+        ("not_in_record", "demo/extra.py"),
+    ] {
+        let wheel = copy_in(
+            &ctx,
+            &format!("wheels/broken/{fixture_name}-1.0-cp311-cp311-linux_armv7l.whl"),
+        );
+        let out = ctx.pyx().arg("verify").arg(&wheel).output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!((stdout + &stderr).contains("refreshes RECORD"));
+
+        let out_dir = ctx.path().join(format!("out-{fixture_name}"));
+        let out = ctx
+            .pyx()
+            .args(["retag", "--platform", "linux_armv7l", "-w"])
+            .arg(&out_dir)
+            .arg(&wheel)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains(&format!("`{member}`")) && stderr.contains("RECORD is refreshed"),
+            "{stderr}"
+        );
+        verify_ok(&ctx, Path::new(stdout.trim()));
+    }
+}
+
+/// `retag --in-place` of a wheel that cannot be removed said it "cannot write" the new wheel,
+/// which it had written, and left both. Now the original stays as it was and nothing else is left.
+#[test]
+fn in_place_of_an_unremovable_wheel_keeps_it_and_leaves_nothing_else() {
+    crate::require_tools!("chattr");
+    let ctx = TestContext::new();
+    let wheel = copy_in(&ctx, "wheels/broken/pure_with_so-1.0-py3-none-any.whl");
+    let original = std::fs::read(&wheel).unwrap();
+    let chattr = |flag: &str| {
+        std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(&wheel)
+            .status()
+            .unwrap()
+            .success()
+    };
+    if !chattr("+i") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`chattr +i` needs root (CAP_LINUX_IMMUTABLE) in CI"
+        );
+        eprintln!("SKIPPED: `chattr +i` is not permitted here");
+        return;
+    }
+    let out = ctx
+        .pyx()
+        .args(["retag", "--in-place"])
+        .arg(&wheel)
+        .output()
+        .unwrap();
+    chattr("-i");
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot be removed"), "{stderr}");
+    assert!(stderr.contains("it is kept as it was"), "{stderr}");
+    let names: Vec<_> = std::fs::read_dir(ctx.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["pure_with_so-1.0-py3-none-any.whl"]);
+    assert_eq!(std::fs::read(&wheel).unwrap(), original);
+}
+
+/// `retag --force` printed the overridden findings as `error:` lines and exited 0; they are
+/// warnings now (the run succeeds, so nothing in it is an error).
+#[test]
+fn forced_retag_prints_the_overridden_findings_as_warnings() {
+    let ctx = TestContext::new();
+    let wheel = copy_in(&ctx, "wheels/good/demo-1.0-cp311-cp311-linux_armv7l.whl");
+    let out = ctx
+        .pyx()
+        .args(["retag", "--platform", "linux_armv6l", "--force"])
+        .arg(&wheel)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: `demo-1.0-cp311-cp311-linux_armv7l.whl`: `demo/_demo.cpython-311-arm-linux-gnueabihf.so` is ARM v7 code"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("error:"), "{stderr}");
+}

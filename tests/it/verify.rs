@@ -54,11 +54,11 @@ fn good_wheels_are_sound() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        13,
+        15,
         "{stdout}"
     );
     assert!(
-        stderr.contains("verified 13 wheel(s): 13 sound"),
+        stderr.contains("verified 15 wheel(s): 15 sound"),
         "{stderr}"
     );
 }
@@ -68,6 +68,7 @@ fn good_wheels_match_their_target() {
     let ctx = TestContext::new();
     for target in [
         "armv7l", "armv6l", "armv5tel", "aarch64", "i686", "x86_64", "ppc64le", "s390x", "mips64",
+        "riscv64",
     ] {
         let wheel = format!("wheels/good/demo-1.0-cp311-cp311-linux_{target}.whl");
         assert_eq!(
@@ -298,13 +299,81 @@ fn soft_float_so_in_armv7l_wheel() {
         ),
         (
             1,
+            one("float-abi", SO_ARM, "has the wrong float ABI for armv7l")
+        )
+    );
+}
+
+/// GCC 12 compiles riscv64's 1- and 2-byte atomics to libatomic calls: numpy 2.4.6 built without
+/// libatomic linked said sound and failed at import with `undefined symbol:
+/// __atomic_compare_exchange_1`. The same object linked with `-latomic` is sound.
+#[test]
+fn libatomic_calls_without_libatomic_linked() {
+    let ctx = TestContext::new();
+    let wheel = "wheels/broken/unlinked_atomics-1.0-cp311-cp311-linux_riscv64.whl";
+    let member = "demo/_demo.cpython-311-riscv64-linux-gnu.so";
+    let what = "calls libatomic but does not link it: the import fails with `undefined symbol` on the device";
+    assert_eq!(
+        findings(&ctx, wheel, &["--target", "riscv64"]),
+        (1, one("unresolved-symbols", member, what))
+    );
+    let out = ctx
+        .pyx()
+        .arg("verify")
+        .arg(fixture(wheel))
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains("undefined __atomic_compare_exchange_1; needed: none"),
+        "{stdout}"
+    );
+    let good = "wheels/good/atomics-1.0-cp311-cp311-linux_riscv64.whl";
+    assert_eq!(findings(&ctx, good, &["--target", "riscv64"]), (0, vec![]));
+}
+
+/// Debian's riscv64 is LP64D: an LP64 (soft-float) object does not load beside its libc.
+#[test]
+fn soft_float_so_in_riscv64_wheel() {
+    let ctx = TestContext::new();
+    let wheel = "wheels/broken/lp64-1.0-cp311-cp311-linux_riscv64.whl";
+    assert_eq!(
+        findings(&ctx, wheel, &[]),
+        (
+            1,
             one(
                 "float-abi",
-                SO_ARM,
-                "has the wrong ARM float ABI for armv7l"
+                "demo/_demo.cpython-311-riscv64-linux-gnu.so",
+                "has the wrong float ABI for riscv64"
             )
         )
     );
+    let out = ctx
+        .pyx()
+        .arg("verify")
+        .arg(fixture(wheel))
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains("expected: double-float (e_flags 0x4)")
+            && stdout.contains("found:    soft-float (e_flags 0x0)"),
+        "{stdout}"
+    );
+}
+
+/// `--python X.Y`: a wheel whose Python/ABI tags do not install there is a finding.
+#[test]
+fn python_flag_catches_a_wheel_for_another_python() {
+    let ctx = TestContext::new();
+    let wheel = "wheels/good/demo-1.0-cp311-cp311-linux_riscv64.whl";
+    assert_eq!(findings(&ctx, wheel, &["--python", "3.11"]), (0, vec![]));
+    assert_eq!(
+        findings(&ctx, wheel, &["--target", "riscv64", "--python", "3.13"]),
+        (1, one("python-tag", "", "does not install on CPython 3.13"))
+    );
+    let pure = "wheels/good/demo_pure-1.0-py3-none-any.whl";
+    assert_eq!(findings(&ctx, pure, &["--python", "3.13"]), (0, vec![]));
 }
 
 #[test]
@@ -454,7 +523,7 @@ fn every_broken_fixture_fails_and_missing_paths_are_usage_errors() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr.contains("verified 18 wheel(s): 0 sound, 18 with"),
+        stderr.contains("verified 20 wheel(s): 0 sound, 20 with"),
         "{stderr}"
     );
 
@@ -488,4 +557,72 @@ fn x86_objects_in_a_static_library() {
     );
     let good = "wheels/good/demo_static-1.0-cp311-cp311-linux_armv7l.whl";
     assert_eq!(findings(&ctx, good, &["--target", "armv7l"]), (0, vec![]));
+}
+
+/// Peak RSS in KiB of `pyx ARGS` (measured by a Python parent whose only child it is), with its
+/// exit code.
+fn peak_rss(ctx: &TestContext, args: &[&std::ffi::OsStr]) -> (i32, u64) {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import resource, subprocess, sys\n\
+             r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n\
+             print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+        ])
+        .arg(crate::common::pyx_bin())
+        .args(args)
+        .current_dir(ctx.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    let mut fields = stdout.split_whitespace().map(|f| f.parse::<i64>().unwrap());
+    let (code, kib) = (fields.next(), fields.next());
+    assert!(kib.is_some(), "{stdout}{stderr}");
+    (code.unwrap() as i32, kib.unwrap() as u64)
+}
+
+/// A 4 MB wheel holding a 4 GiB all-zero member that starts with `\x7fELF` (honest sizes, under
+/// the ratio check) made `pyx verify` use 4.2 GB of RAM: every ELF member was read into memory
+/// whole, in verify, inspect and retag. Memory must not grow with the member's size.
+#[test]
+fn a_zip_bomb_with_honest_sizes_is_not_held_in_memory() {
+    let ctx = TestContext::new();
+    let bomb = |mib: u64| {
+        let dir = ctx.path().join(format!("bomb-{mib}"));
+        std::fs::create_dir(&dir).unwrap();
+        let out = std::process::Command::new("python3")
+            .arg(fixture("wheels/make_bomb.py"))
+            .arg(&dir)
+            .arg((mib << 20).to_string())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+        std::path::PathBuf::from(text(&out).0.trim())
+    };
+    let (small, big) = (bomb(16), bomb(128));
+    let out_dir = ctx.path().join("out");
+    for (command, extra, code) in [
+        ("verify", &[][..], 1),
+        ("inspect", &[][..], 2),
+        ("retag", &["--platform", "linux_armv7l", "-w", "out"][..], 1),
+    ] {
+        let run = |wheel: &std::path::Path| {
+            let mut args = vec![std::ffi::OsStr::new(command)];
+            args.extend(extra.iter().map(std::ffi::OsStr::new));
+            args.push(wheel.as_os_str());
+            peak_rss(&ctx, &args)
+        };
+        let (small_code, small_kib) = run(&small);
+        let (big_code, big_kib) = run(&big);
+        eprintln!(
+            "pyx {command}: peak RSS {small_kib} KiB with 2 x 16 MiB ELF members, \
+             {big_kib} KiB with 2 x 128 MiB"
+        );
+        assert_eq!((small_code, big_code), (code, code), "pyx {command}");
+        assert!(
+            big_kib < small_kib + 8 * 1024 && big_kib < 64 * 1024,
+            "pyx {command} grew from {small_kib} KiB to {big_kib} KiB"
+        );
+    }
+    assert!(!out_dir.exists() || std::fs::read_dir(&out_dir).unwrap().next().is_none());
 }

@@ -322,3 +322,292 @@ fn local_sdists_and_find_links() {
         ["pyx_fixture_setuptools_c-1.0-cp311-cp311-linux_armv7l.whl"]
     );
 }
+
+/// A directory with neither `pyproject.toml` nor `setup.py` became `unknown-0.0.0-py3-none-any.whl`
+/// and exit 0; pip refuses it, and so does pyx now.
+#[test]
+fn a_directory_that_is_not_a_python_project_is_an_error() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let dir = ctx.path().join("notes");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("README.md"), "# not a project\n").unwrap();
+    let (ok, stdout, stderr) = wheel(&ctx, &["./notes"]);
+    assert!(!ok, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("does not appear to be a Python project"),
+        "{stderr}"
+    );
+    assert!(wheelhouse(&ctx).is_empty(), "{:?}", wheelhouse(&ctx));
+}
+
+/// A file server on 127.0.0.1 (Python's `http.server`) for `dir`, and its base URL; killed when
+/// the guard drops.
+pub(crate) struct FileServer(std::process::Child, pub String);
+
+impl FileServer {
+    pub(crate) fn start(dir: &Path) -> FileServer {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new("python3")
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.split_whitespace().nth(5).expect("a port").to_string();
+        FileServer(child, format!("http://127.0.0.1:{port}"))
+    }
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A truncated download in the cache failed every later run, even with `--no-cache`: its sha256
+/// was never checked again. It is now, and a damaged file is fetched again.
+#[test]
+fn a_damaged_download_in_the_cache_is_fetched_again() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let out = ctx
+        .pyx()
+        .args(["sysroot", "path", "armv7l"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+    let sysroot = text(&out).0.trim().to_string();
+    let served = ctx.path().join("served");
+    std::fs::create_dir(&served).unwrap();
+    let name = "demo_pure-1.0-py3-none-any.whl";
+    std::fs::copy(fixture(&format!("wheels/good/{name}")), served.join(name)).unwrap();
+    let server = FileServer::start(&served);
+    let cache = ctx.path().join("cache");
+    let run = || {
+        let out = ctx
+            .pyx()
+            .env("PYX_CACHE_DIR", &cache)
+            .args([
+                "wheel",
+                "--target",
+                "armv7l",
+                "--sysroot",
+                &sysroot,
+                "-w",
+                "wh",
+            ])
+            .arg(format!("{}/{name}", server.1))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        stderr
+    };
+    run();
+    let cached: Vec<PathBuf> = walkdir::WalkDir::new(cache.join("downloads"))
+        .into_iter()
+        .flatten()
+        .map(|e| e.into_path())
+        .filter(|p| p.file_name().is_some_and(|n| n == name))
+        .collect();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    let good = std::fs::read(&cached[0]).unwrap();
+    std::fs::write(&cached[0], &good[..good.len() / 2]).unwrap();
+    let stderr = run();
+    assert!(stderr.contains("is damaged"), "{stderr}");
+    assert_eq!(std::fs::read(&cached[0]).unwrap(), good, "fetched again");
+    assert_eq!(
+        std::fs::read(ctx.path().join("wh").join(name)).unwrap(),
+        good
+    );
+}
+
+/// A truncated wheel in the built-wheel cache failed every later run with `METADATA is
+/// unreadable` (and a hint without `--no-cache`). The entry is checked when it is used, dropped
+/// with a warning, and the package built again.
+#[test]
+fn a_truncated_wheel_in_the_built_wheel_cache_is_built_again() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let project = ctx.path().join("tiny");
+    std::fs::create_dir_all(project.join("tiny")).unwrap();
+    std::fs::write(
+        project.join("pyproject.toml"),
+        "[build-system]\nrequires = [\"flit_core>=3.4\"]\nbuild-backend = \"flit_core.buildapi\"\n\n\
+         [project]\nname = \"tiny\"\nversion = \"1.0\"\ndescription = \"a pure fixture\"\n",
+    )
+    .unwrap();
+    std::fs::write(project.join("tiny/__init__.py"), "x = 1\n").unwrap();
+    let cache = ctx.path().join("cache");
+    let run = || {
+        let out = ctx
+            .pyx()
+            .env("PYX_CACHE_DIR", &cache)
+            .args(["wheel", "--target", "armv7l", "-w", "wh", "./tiny"])
+            .args(["--report", "r.json"])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        (
+            stderr,
+            report(&ctx, Path::new("r.json"))["packages"][0]["source"].clone(),
+        )
+    };
+    let sysroot = ctx
+        .pyx()
+        .args(["sysroot", "path", "armv7l"])
+        .output()
+        .unwrap();
+    let sysroot = PathBuf::from(text(&sysroot).0.trim());
+    std::fs::create_dir_all(cache.join("sysroots")).unwrap();
+    std::os::unix::fs::symlink(
+        &sysroot,
+        cache.join("sysroots").join(sysroot.file_name().unwrap()),
+    )
+    .unwrap();
+    assert_eq!(run().1, "built");
+    assert_eq!(run().1, "cached");
+    let cached: Vec<PathBuf> = walkdir::WalkDir::new(cache.join("built"))
+        .into_iter()
+        .flatten()
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
+        .collect();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    let len = std::fs::metadata(&cached[0]).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&cached[0])
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let (stderr, source) = run();
+    assert!(stderr.contains("is damaged"), "{stderr}");
+    assert_eq!(source, "built");
+    assert_eq!(run().1, "cached");
+}
+
+/// A package whose build failed was listed with source `built` in the summary and the report.
+#[test]
+fn a_failed_package_has_no_source() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let (ok, _, stderr) = wheel(&ctx, &[&package("bad_m64"), "--report", "r.json"]);
+    assert!(!ok, "{stderr}");
+    let row = stderr
+        .lines()
+        .find(|l| l.starts_with("pyx-fixture-bad-m64") || l.starts_with("bad"))
+        .unwrap_or_else(|| panic!("no summary row: {stderr}"));
+    assert!(row.contains(" -  ") && row.ends_with("FAILED"), "{row}");
+    let report = report(&ctx, Path::new("r.json"));
+    assert_eq!(report["packages"][0]["source"], serde_json::Value::Null);
+    assert!(report["packages"][0]["error"].is_string());
+}
+
+/// An unwritable `--report` path was found only after every wheel had been built and landed.
+#[test]
+fn an_unwritable_report_path_is_refused_before_anything_is_built() {
+    let ctx = TestContext::new();
+    // A file where a directory is needed (root writes anywhere else).
+    std::fs::write(ctx.path().join("a-file"), "").unwrap();
+    let (ok, _, stderr) = wheel(&ctx, &["six==1.16.0", "--report", "a-file/report.json"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("cannot write the report `a-file/report.json`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("resolving"), "nothing ran: {stderr}");
+    assert!(wheelhouse(&ctx).is_empty());
+
+    // A report inside the wheelhouse of a first run: its directory is made, as the wheelhouse is
+    // (the README's demo does this; the check refused it).
+    require_tools!(CROSS[0]);
+    let (ok, _, stderr) = wheel(&ctx, &["six==1.16.0", "--report", "wh/new/report.json"]);
+    assert!(ok, "{stderr}");
+    assert!(ctx.path().join("wh/new/report.json").is_file());
+}
+
+/// A source that ships a prebuilt x86_64 `.so` failed the audit with the hint "rebuild with
+/// `pyx wheel --target armv7l`", which is what had just run; the hint names the shipped file.
+#[test]
+fn a_prebuilt_binary_in_the_source_is_named_in_the_hint() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    let src = ctx.path().join("prebuilt");
+    std::fs::create_dir_all(src.join("src")).unwrap();
+    std::fs::create_dir_all(src.join("pyx_prebuilt")).unwrap();
+    std::fs::copy(
+        fixture("packages/setuptools_c/src/pyx_setuptools_c.c"),
+        src.join("src/pyx_setuptools_c.c"),
+    )
+    .unwrap();
+    std::fs::write(src.join("pyx_prebuilt/__init__.py"), "").unwrap();
+    std::fs::copy(fixture("elf/x86_64.so"), src.join("pyx_prebuilt/_fast.so")).unwrap();
+    std::fs::write(
+        src.join("pyproject.toml"),
+        "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n\
+         [project]\nname = \"pyx-prebuilt\"\nversion = \"1.0\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("setup.py"),
+        "from setuptools import Extension, setup\n\
+         setup(packages=['pyx_prebuilt'], package_data={'pyx_prebuilt': ['*.so']},\n\
+         \x20     ext_modules=[Extension('pyx_setuptools_c', ['src/pyx_setuptools_c.c'])])\n",
+    )
+    .unwrap();
+    let (ok, _, stderr) = wheel(&ctx, &["./prebuilt"]);
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("`pyx_prebuilt/_fast.so`"), "{stderr}");
+    assert!(
+        stderr.contains("hint: the source ships `pyx_prebuilt/_fast.so` prebuilt"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("rebuild with `pyx wheel --target"),
+        "{stderr}"
+    );
+}
+
+/// `-w` under a path that cannot hold a directory said `cannot put `ro1/sub` into the wheelhouse
+/// `ro1/sub`` and not what failed.
+#[test]
+fn a_wheelhouse_that_cannot_be_created_says_why() {
+    require_tools!(CROSS[0], CROSS[1]);
+    let ctx = TestContext::new();
+    std::fs::write(ctx.path().join("ro1"), b"a file").unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "wheel",
+            "--target",
+            "armv7l",
+            "-w",
+            "ro1/sub",
+            "six==1.16.0",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot create the wheelhouse directory `ro1/sub`: Not a directory"),
+        "{stderr}"
+    );
+}
