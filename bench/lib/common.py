@@ -66,6 +66,32 @@ def run(cmd: list[str], log_path: Path, env: dict[str, str] | None = None,
     return seconds, code
 
 
+def run_staged(cmd: list[str], log_path: Path, env: dict[str, str] | None = None
+               ) -> tuple[float, int, dict[str, float]]:
+    """`run` for `pyx wheel`: also when each `pyx: <package>: <stage>` line arrived (seconds
+    from the start; first `building`, last `auditing`), to time pyx's own head and tail."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    stages: dict[str, float] = {}
+    with open(log_path, "ab") as out:
+        out.write(f"\n$ {' '.join(cmd)}\n".encode())
+        out.flush()
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
+        for line in proc.stderr:
+            now = time.perf_counter() - start
+            out.write(line)
+            text = line.decode(errors="replace")
+            if text.startswith("pyx: ") and text.rstrip().endswith(": building"):
+                stages.setdefault("first_building", round(now, 3))
+            elif text.startswith("pyx: ") and text.rstrip().endswith(": auditing"):
+                stages["last_auditing"] = round(now, 3)
+        code = proc.wait()
+        seconds = time.perf_counter() - start
+    if "last_auditing" in stages:
+        stages["tail"] = round(seconds - stages["last_auditing"], 3)
+    return seconds, code, stages
+
+
 def tail(path: Path, lines: int = 12) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

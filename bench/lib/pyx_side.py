@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from common import (LOGS, NO_BINARY, TARGET, TRIPLET, WORK, Timed, base_env, compiler_time, fresh_dir,
-                    loadavg, run, tail)
+                    loadavg, run, run_staged, tail)
 
 SYSROOT_CACHE = WORK / "cache-sysroot"
 PYX_CACHE = WORK / "pyx-cache"
@@ -112,7 +112,7 @@ def measure_wheel(pyx: Path, name: str, reqs: list[str], mode: str, out: Path,
     env.update(extra_env or {})
     before = loadavg()
     start = time.time()
-    seconds, code = run(cmd, logf, env=env)
+    seconds, code, stages = run_staged(cmd, logf, env=env)
     end = time.time()
     timed = Timed(round(seconds, 3), code == 0, before, loadavg(), str(logf),
                   error=None if code == 0 else tail(logf, 8))
@@ -121,6 +121,7 @@ def measure_wheel(pyx: Path, name: str, reqs: list[str], mode: str, out: Path,
                     "compiler_calls": cc["calls"],
                     "overhead": round(seconds - cc["union"], 3),
                     "overhead_share": round((seconds - cc["union"]) / seconds, 4) if seconds else None}
+    timed.phases.update(stages)
     if report.exists():
         timed.phases["report"] = str(report)
         timed.phases.update(report_phases(json.loads(report.read_text()), seconds))

@@ -1,6 +1,6 @@
 //! A build's scratch directory (the unpacked source and the backend's build tree), removed in the
-//! background once the build is done: numpy's tree holds some 15 000 files and took 7.7 s to
-//! delete on the benchmark machine, time the run need not wait for.
+//! background once the build is done: numpy's source and build tree took 7.7 s to delete on the
+//! benchmark machine, time the run need not wait for.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
