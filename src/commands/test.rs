@@ -95,7 +95,7 @@ impl TestPlan {
                 "give wheels or a wheelhouse directory (`pyx test --target armv7l wheelhouse`)",
             );
         }
-        let audited = collect_wheels(&args.wheels)?;
+        let audited = super::verify::collect_wheels(&args.wheels)?;
         if !args.pip {
             return Ok(TestPlan { audited, pip: None });
         }
@@ -137,7 +137,7 @@ impl TestPlan {
         if args.requirement_files.is_empty() {
             // A wheelhouse without requirements: every project in it, by name, so pip picks
             // the wheel the target accepts as a device would.
-            let in_dirs = collect_wheels(&dirs)?;
+            let in_dirs = super::verify::collect_wheels(&dirs)?;
             let mut names: Vec<String> = in_dirs
                 .iter()
                 .filter_map(|w| w.file_name()?.to_str()?.parse::<WheelFilename>().ok())
@@ -157,31 +157,6 @@ impl TestPlan {
             }),
         })
     }
-}
-
-/// Wheel files as given, and the `.whl` files directly inside directories (sorted).
-fn collect_wheels(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut wheels = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut found: Vec<PathBuf> = fs_err::read_dir(path)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "whl") && p.is_file())
-                .collect();
-            if found.is_empty() {
-                return Err(anyhow!("`{}` contains no `.whl` files", path.display()))
-                    .hint("give wheel files, or a directory that holds them (a wheelhouse)");
-            }
-            found.sort();
-            wheels.extend(found);
-        } else if path.is_file() {
-            wheels.push(path.clone());
-        } else {
-            return Err(anyhow!("`{}` does not exist", path.display()))
-                .hint("give wheel files, or a directory that holds them (a wheelhouse)");
-        }
-    }
-    Ok(wheels)
 }
 
 /// The checks of `pyx verify --target` on every wheel about to be installed: prints each finding

@@ -83,8 +83,9 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     })
 }
 
-/// Expand directories to the `.whl` files directly inside them (sorted).
-fn collect_wheels(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+/// Expand directories to the `.whl` files directly inside them (sorted); `pyx test` takes its
+/// wheels the same way.
+pub(super) fn collect_wheels(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for path in paths {
         if path.is_dir() {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::common::{TestContext, text};
 use crate::require_tools;
-use crate::wheel::{package, report, wheelhouse, wheels};
+use crate::wheel::{package, report, run_on, wheelhouse, wheels};
 
 /// `pyx wheel --target TARGET -w wh ARGS`; returns (success, stderr).
 fn wheel_for(ctx: &TestContext, target: &str, args: &[&str]) -> (bool, String) {
@@ -18,20 +18,6 @@ fn wheel_for(ctx: &TestContext, target: &str, args: &[&str]) -> (bool, String) {
         .output()
         .expect("run pyx wheel");
     (out.status.success(), text(&out).1)
-}
-
-/// `pyx test --target TARGET WHEELS -- python -c CODE` under QEMU; panics with its output.
-fn run_on(ctx: &TestContext, target: &str, code: &str) -> String {
-    let out = ctx
-        .pyx()
-        .args(["test", "--target", target])
-        .args(wheels(ctx))
-        .args(["--", "python", "-c", code])
-        .output()
-        .expect("run pyx test");
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "pyx test failed\n{stdout}\n{stderr}");
-    stdout
 }
 
 /// Both fixtures for `target`: built, tagged, reported with their toolchain, and called.
@@ -85,6 +71,7 @@ fn both_fixtures(target: &str, rust_arch: &str, bits: u32) {
     let out = run_on(
         &ctx,
         target,
+        &wheels(&ctx),
         &format!(
             "import platform, pyx_rust_maturin as m, pyx_rust_setuptools as s\n\
              assert m.arch() == s.arch() == {rust_arch:?}, (m.arch(), s.arch())\n\

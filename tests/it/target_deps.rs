@@ -2,10 +2,11 @@
 //! (numpy's C API) get the target's headers, built or fetched at the same version, and the compiled
 //! code computes right under QEMU. Without the mechanism these fixtures fail their static asserts.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::common::{TestContext, fixture, text};
 use crate::require_tools;
+use crate::wheel::{run_on, wheels};
 
 /// `pyx wheel --target TARGET -w wh ARGS`; returns (success, stderr).
 fn wheel(ctx: &TestContext, target: &str, args: &[&str]) -> (bool, String) {
@@ -19,30 +20,6 @@ fn wheel(ctx: &TestContext, target: &str, args: &[&str]) -> (bool, String) {
         .expect("run pyx wheel");
     let (_, stderr) = text(&out);
     (out.status.success(), stderr)
-}
-
-fn wheels(ctx: &TestContext) -> Vec<PathBuf> {
-    let mut all: Vec<PathBuf> = std::fs::read_dir(ctx.path().join("wh"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
-        .collect();
-    all.sort();
-    all
-}
-
-fn run_on_target(ctx: &TestContext, target: &str, code: &str) -> String {
-    let out = ctx
-        .pyx()
-        .args(["test", "--target", target])
-        .args(wheels(ctx))
-        .args(["--", "python", "-c", code])
-        .output()
-        .expect("run pyx test");
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "pyx test failed\n{stdout}\n{stderr}");
-    stdout
 }
 
 fn report(ctx: &TestContext) -> serde_json::Value {
@@ -97,7 +74,7 @@ fn numpy_capi(target: &str, gcc: &str, qemu: &str, numpy_from: &[&str]) {
         numpy_from.iter().any(|from| deps[0].ends_with(from)) && deps[0].starts_with("numpy 2."),
         "{deps:?}"
     );
-    let out = run_on_target(&ctx, target, NUMPY_CHECK);
+    let out = run_on(&ctx, target, &wheels(&ctx), NUMPY_CHECK);
     assert!(out.contains("numpy C API sizes"), "{out}");
 }
 
@@ -171,9 +148,10 @@ fn a_refused_build_machine_header_is_replaced_by_the_targets() {
             && log.contains("the build read the build machine's pyx-capi-provider; building again"),
         "{log}"
     );
-    let out = run_on_target(
+    let out = run_on(
         &ctx,
         "armv7l",
+        &wheels(&ctx),
         "import pyx_capi_consumer as c; assert c.sizeof_long() == 4; print('long', c.sizeof_long())",
     );
     assert!(out.contains("long 4"), "{out}");
@@ -190,9 +168,10 @@ fn meson_dependency_numpy_gets_the_targets_numpy() {
         &[fixture("packages/numpy_capi_meson").to_str().unwrap()],
     );
     assert!(ok, "{stderr}");
-    let out = run_on_target(
+    let out = run_on(
         &ctx,
         "armv7l",
+        &wheels(&ctx),
         "import numpy as np, pyx_numpy_meson as m\n\
          assert m.itemsize(np.zeros(3, dtype=np.intp)) == 4\n\
          assert m.itemsize(np.zeros(3, dtype=np.longdouble)) == 8\n\

@@ -48,9 +48,14 @@ pub(crate) fn wheels(ctx: &TestContext) -> Vec<PathBuf> {
 
 /// `pyx test --target armv7l WHEELS -- python -c CODE` under QEMU; panics with its output.
 pub(crate) fn run_on_target(ctx: &TestContext, wheels: &[PathBuf], code: &str) -> String {
+    run_on(ctx, "armv7l", wheels, code)
+}
+
+/// `pyx test --target TARGET WHEELS -- python -c CODE` under QEMU; panics with its output.
+pub(crate) fn run_on(ctx: &TestContext, target: &str, wheels: &[PathBuf], code: &str) -> String {
     let out = ctx
         .pyx()
-        .args(["test", "--target", "armv7l"])
+        .args(["test", "--target", target])
         .args(wheels)
         .args(["--", "python", "-c", code])
         .output()
