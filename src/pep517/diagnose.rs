@@ -272,8 +272,8 @@ impl Diagnosis {
                 "rustc refused the CPU feature `{feature}` for `{}`: the crate's build script \
                  turned on code for the build machine's CPU (it tests `cfg!(target_arch)`, which \
                  in a build script is x86_64, instead of `CARGO_CFG_TARGET_ARCH`); that is the \
-                 package's bug (orjson 3.11.0 to 3.13.0 for 64-bit targets, for one): pin a \
-                 release without it (orjson<3.11)",
+                 package's bug: pin a release of it without the bug (orjson 3.11.0 to 3.13.0 \
+                 have it for 64-bit targets: `orjson<3.11`), or report it upstream",
                 target.name
             ),
             Diagnosis::Rust { needs: None } => "cargo's error is in the build log; pyx gave \
