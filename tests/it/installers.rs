@@ -57,30 +57,12 @@ fn build_envs_are_filled_by_uv_or_pip() {
 fn uv_follows_the_index_settings_of_pip_conf() {
     require_tools!(CROSS[0], "uv");
     let ctx = TestContext::new();
-    let links = ctx.path().join("links");
-    std::fs::create_dir_all(&links).unwrap();
-    let conf = ctx.path().join("pip.conf");
-    std::fs::write(&conf, "[global]\nretries = 0\n[install]\nno-index = true\n").unwrap();
-    let out = ctx
-        .pyx()
-        .args([
-            "-v",
-            "wheel",
-            "--target",
-            "armv7l",
-            "--no-cache",
-            "-w",
-            "wh",
-            "-f",
-        ])
-        .arg(&links)
-        .arg(package("setuptools_c"))
-        .env("PIP_CONFIG_FILE", &conf)
-        .env_remove("PYX_INSTALLER")
-        .output()
-        .unwrap();
-    let (_, stderr) = text(&out);
-    assert!(!out.status.success(), "{stderr}");
+    let (ok, stderr) = build_with_pip_conf(
+        &ctx,
+        "[global]\nretries = 0\n[install]\nno-index = true\n",
+        "links",
+    );
+    assert!(!ok, "{stderr}");
     assert!(stderr.contains("with uv"), "{stderr}");
     assert!(
         stderr.contains("uv could not install") && stderr.contains("package locations"),
@@ -94,30 +76,12 @@ fn uv_follows_the_index_settings_of_pip_conf() {
 fn a_pip_conf_uv_cannot_follow_goes_to_pip() {
     require_tools!(CROSS[0], "uv");
     let ctx = TestContext::new();
-    let conf = ctx.path().join("pip.conf");
-    std::fs::write(&conf, "[install]\nprefer-binary = true\n").unwrap();
-    let links = ctx.path().join("links-prefer-binary");
-    std::fs::create_dir_all(&links).unwrap();
-    let out = ctx
-        .pyx()
-        .args([
-            "-v",
-            "wheel",
-            "--target",
-            "armv7l",
-            "--no-cache",
-            "-w",
-            "wh",
-            "-f",
-        ])
-        .arg(&links)
-        .arg(package("setuptools_c"))
-        .env("PIP_CONFIG_FILE", &conf)
-        .env_remove("PYX_INSTALLER")
-        .output()
-        .unwrap();
-    let (_, stderr) = text(&out);
-    assert!(out.status.success(), "{stderr}");
+    let (ok, stderr) = build_with_pip_conf(
+        &ctx,
+        "[install]\nprefer-binary = true\n",
+        "links-prefer-binary",
+    );
+    assert!(ok, "{stderr}");
     assert!(
         stderr.contains("sets `prefer-binary`") && stderr.contains("with pip"),
         "{stderr}"
@@ -167,4 +131,33 @@ fn a_uv_build_env_gets_bytecode_despite_pythondontwritebytecode() {
     let cache = python.path().join("site-packages/setuptools/__pycache__");
     let compiled = std::fs::read_dir(&cache).map_or(0, |d| d.count());
     assert!(compiled > 10, "{} holds {compiled} files", cache.display());
+}
+
+/// `pyx -v wheel --no-cache` of the setuptools fixture for armv7l with `PIP_CONFIG_FILE` holding
+/// `conf` and an empty find-links directory `links` (its own name, so build envs are not shared
+/// between tests): success and stderr.
+fn build_with_pip_conf(ctx: &TestContext, conf: &str, links: &str) -> (bool, String) {
+    let links = ctx.path().join(links);
+    std::fs::create_dir_all(&links).unwrap();
+    let conf_file = ctx.path().join("pip.conf");
+    std::fs::write(&conf_file, conf).unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "-v",
+            "wheel",
+            "--target",
+            "armv7l",
+            "--no-cache",
+            "-w",
+            "wh",
+            "-f",
+        ])
+        .arg(&links)
+        .arg(package("setuptools_c"))
+        .env("PIP_CONFIG_FILE", &conf_file)
+        .env_remove("PYX_INSTALLER")
+        .output()
+        .unwrap();
+    (out.status.success(), text(&out).1)
 }
