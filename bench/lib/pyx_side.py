@@ -14,7 +14,6 @@ from common import (LOGS, NO_BINARY, TARGET, TRIPLET, WORK, Timed, base_env, com
 
 SYSROOT_CACHE = WORK / "cache-sysroot"
 PYX_CACHE = WORK / "pyx-cache"
-SYSROOT_NAME = "armhf-python3.11"
 
 
 def implemented(pyx: Path, args: list[str]) -> bool:
@@ -47,7 +46,9 @@ def empty_cache(keep_compiler_cache: bool = False) -> Path:
         ccache.rename(kept)
     fresh_dir(PYX_CACHE)
     (PYX_CACHE / "sysroots").mkdir()
-    (PYX_CACHE / "sysroots" / SYSROOT_NAME).symlink_to(SYSROOT_CACHE / "sysroots" / SYSROOT_NAME)
+    # every root `pyx sysroot add` made (its directory name follows the Debian release and arch)
+    for root in (SYSROOT_CACHE / "sysroots").iterdir():
+        (PYX_CACHE / "sysroots" / root.name).symlink_to(root)
     if kept is not None:
         kept.rename(ccache)
     return PYX_CACHE

@@ -18,13 +18,27 @@ use crate::pipeline::{self, PackageReport, Pipeline, Settings};
 use crate::platform::TargetProfile;
 use crate::printer::{Diagnostic, Level, with_hint};
 use crate::requirements::Requirements;
-use crate::resolve::index::FallbackAction;
+use crate::resolve::index::{FallbackAction, Index};
 use crate::wheelhouse::Wheelhouse;
 
 pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let started = std::time::SystemTime::now();
     let requirements = read_requirements(&args)?;
     let settings = settings(&args, &requirements)?;
+    // The project pages of the named requirements are fetched while the target is probed.
+    let index = Index::new(
+        requirements.index.clone(),
+        crate::cache::cache_dir().join("downloads"),
+    );
+    index.prefetch(
+        requirements
+            .requirements
+            .iter()
+            .filter_map(|e| match &e.source {
+                crate::requirements::Source::Registry(r) => Some(r.name.clone()),
+                _ => None,
+            }),
+    );
     if let Some(path) = &args.report {
         check_report_path(path)?;
     }
@@ -46,7 +60,14 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let launch = settings.launch.clone();
     let sccache_before = sccache(&launch);
     let reporter = progress::reporter(global);
-    let pipeline = Pipeline::new(settings, &profile, &host, &wheelhouse, reporter.as_ref())?;
+    let pipeline = Pipeline::new(
+        settings,
+        &profile,
+        &host,
+        &wheelhouse,
+        reporter.as_ref(),
+        index,
+    )?;
     let run = pipeline::run(&pipeline, &requirements)?;
     drop(reporter);
     let cache_use = CacheUse::of(&launch, &run.packages, sccache_before);

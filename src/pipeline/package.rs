@@ -40,14 +40,11 @@ impl<'a> Pipeline<'a> {
         host: &'a dyn BuildHost,
         wheelhouse: &'a Wheelhouse,
         reporter: &'a dyn Reporter,
+        index: Index,
     ) -> anyhow::Result<Pipeline<'a>> {
         let target_python = Version::from_str(&profile.python.version)?;
         let policy = profile.tag_policy();
         let profile_key = sha256_hex(&serde_json::to_vec(&(profile, host.build_python_id()))?);
-        let index = Index::new(
-            settings.index.clone(),
-            crate::cache::cache_dir().join("downloads"),
-        );
         Ok(Pipeline {
             settings,
             profile,

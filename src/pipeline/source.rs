@@ -282,6 +282,57 @@ pub fn unpack_sdist(archive: &Path, dest: &Path) -> Result<PathBuf, SourceError>
     Ok(project)
 }
 
+/// The text of the project's `pyproject.toml` (`Ok(None)`: it has none), read from the source
+/// tree or straight out of the sdist, before it is unpacked: the build env can be made meanwhile.
+pub fn read_pyproject(tree: &SourceTree) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    const LIMIT: u64 = 1 << 20;
+    let is_pyproject = |member: &Path| {
+        let parts: Vec<_> = member
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect();
+        parts.len() <= 2
+            && parts
+                .last()
+                .is_some_and(|p| p.as_os_str() == "pyproject.toml")
+    };
+    let read = |r: &mut dyn Read| {
+        let mut text = String::new();
+        r.take(LIMIT).read_to_string(&mut text).map(|_| text)
+    };
+    let archive = match tree {
+        SourceTree::Dir(d) => {
+            return match std::fs::read_to_string(d.join("pyproject.toml")) {
+                Ok(text) => Ok(Some(text)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+        SourceTree::Sdist(p) => p,
+    };
+    let name = archive.to_string_lossy().to_lowercase();
+    let file = std::fs::File::open(archive)?;
+    if name.ends_with(".zip") {
+        let mut zip = zip::ZipArchive::new(file).map_err(std::io::Error::other)?;
+        for i in 0..zip.len() {
+            let mut member = zip.by_index(i).map_err(std::io::Error::other)?;
+            if member.enclosed_name().is_some_and(|n| is_pyproject(&n)) {
+                return read(&mut member).map(Some);
+            }
+        }
+        return Ok(None);
+    }
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+    for entry in tar.entries()? {
+        let mut entry = entry?;
+        if entry.header().entry_type().is_file() && is_pyproject(&entry.path()?) {
+            return read(&mut entry).map(Some);
+        }
+    }
+    Ok(None)
+}
+
 /// `member` under `dest` when every component of it is a plain name (no `..`, root or prefix).
 fn enclosed(dest: &Path, member: &Path) -> Option<PathBuf> {
     use std::path::Component;
@@ -314,6 +365,63 @@ mod tests {
         for bad in ["../x", "a/../../x", "/etc/passwd", ".", ""] {
             assert_eq!(enclosed(dest, Path::new(bad)), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn pyproject_is_read_out_of_the_sdist_before_it_is_unpacked() {
+        let dir = tempfile::tempdir().unwrap();
+        let tar_gz = |name: &str, members: &[(&str, &str)]| {
+            let archive = dir.path().join(name);
+            let gz = flate2::write::GzEncoder::new(
+                std::fs::File::create(&archive).unwrap(),
+                flate2::Compression::fast(),
+            );
+            let mut tar = tar::Builder::new(gz);
+            for (path, text) in members {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(text.len() as u64);
+                header.set_mode(0o644);
+                header.set_cksum();
+                tar.append_data(&mut header, path, text.as_bytes()).unwrap();
+            }
+            tar.into_inner().unwrap().finish().unwrap();
+            SourceTree::Sdist(archive)
+        };
+        let read = |tree: &SourceTree| read_pyproject(tree).unwrap();
+        let top = tar_gz(
+            "a-1.0.tar.gz",
+            &[
+                ("a-1.0/setup.py", ""),
+                ("a-1.0/tests/pyproject.toml", "nested"),
+                ("a-1.0/pyproject.toml", "[build-system]"),
+            ],
+        );
+        assert_eq!(read(&top).as_deref(), Some("[build-system]"));
+        let flat = tar_gz("b-1.0.tar.gz", &[("./pyproject.toml", "flat")]);
+        assert_eq!(read(&flat).as_deref(), Some("flat"));
+        let legacy = tar_gz("c-1.0.tar.gz", &[("c-1.0/setup.py", "")]);
+        assert_eq!(read(&legacy), None);
+
+        let zip_path = dir.path().join("d-1.0.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        zip.start_file(
+            "d-1.0/pyproject.toml",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        std::io::Write::write_all(&mut zip, b"zipped").unwrap();
+        zip.finish().unwrap();
+        assert_eq!(
+            read(&SourceTree::Sdist(zip_path)).as_deref(),
+            Some("zipped")
+        );
+
+        let tree = dir.path().join("tree");
+        std::fs::create_dir_all(&tree).unwrap();
+        assert_eq!(read(&SourceTree::Dir(tree.clone())), None);
+        std::fs::write(tree.join("pyproject.toml"), "dir").unwrap();
+        assert_eq!(read(&SourceTree::Dir(tree)).as_deref(), Some("dir"));
+        assert!(read_pyproject(&SourceTree::Sdist(dir.path().join("missing.tar.gz"))).is_err());
     }
 
     #[test]

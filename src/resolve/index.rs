@@ -2,9 +2,10 @@
 //! and pages, chosen for the target (a target wheel, else a pure wheel unless it is only a
 //! fallback, else the sdist).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use pep508_rs::PackageName;
@@ -279,7 +280,22 @@ pub struct Index {
     agent: ureq::Agent,
     options: IndexOptions,
     downloads: PathBuf,
+    /// Project pages fetched ahead ([`Index::prefetch`]), by URL.
+    pages: Arc<Mutex<HashMap<String, Arc<PageSlot>>>>,
 }
+
+/// A project page as the index served it.
+enum Page {
+    Found { json: bool, body: String },
+    NotFound,
+}
+
+/// A page fetched ahead: `None` once the fetch failed (the page is then fetched again, where its
+/// error is reported).
+type PageSlot = OnceLock<Option<Page>>;
+
+/// Project pages fetched ahead at once, at most.
+const PREFETCH_THREADS: usize = 8;
 
 #[derive(Deserialize)]
 struct SimpleJson {
@@ -314,7 +330,66 @@ impl Index {
             agent: config.into(),
             options,
             downloads,
+            pages: Arc::default(),
         }
+    }
+
+    /// Start fetching the project pages of `names` in the background (a few at a time), so the
+    /// resolver finds them ready: the first page arrives while the target is being probed, and the
+    /// next package's page while the first one downloads.
+    pub fn prefetch(&self, names: impl IntoIterator<Item = PackageName>) {
+        let urls: Vec<String> = self
+            .index_urls()
+            .iter()
+            .map(|base| base.trim_end_matches('/').to_string())
+            .collect();
+        let mut queue = Vec::new();
+        {
+            let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+            for name in names {
+                for base in &urls {
+                    let url = format!("{base}/{name}/");
+                    if let std::collections::hash_map::Entry::Vacant(v) = pages.entry(url.clone()) {
+                        let slot = Arc::new(PageSlot::new());
+                        v.insert(slot.clone());
+                        queue.push((url, slot));
+                    }
+                }
+            }
+        }
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..PREFETCH_THREADS.min(queue.lock().map_or(0, |q| q.len())) {
+            let (agent, queue) = (self.agent.clone(), queue.clone());
+            std::thread::spawn(move || {
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop());
+                    let Some((url, slot)) = next else { break };
+                    let _ = slot.set(fetch_page(&agent, &url).ok());
+                }
+            });
+        }
+    }
+
+    /// The project page at `url`: the one fetched ahead when there is one (waiting for it while it
+    /// is under way), else fetched now.
+    fn page(&self, url: &str) -> Result<Page, IndexError> {
+        let slot = self
+            .pages
+            .lock()
+            .ok()
+            .and_then(|pages| pages.get(url).cloned());
+        if let Some(slot) = slot
+            && let Some(page) = slot.wait()
+        {
+            return Ok(match page {
+                Page::Found { json, body } => Page::Found {
+                    json: *json,
+                    body: body.clone(),
+                },
+                Page::NotFound => Page::NotFound,
+            });
+        }
+        fetch_page(&self.agent, url)
     }
 
     fn index_urls(&self) -> Vec<String> {
@@ -345,30 +420,9 @@ impl Index {
         let mut out = Vec::new();
         for base in self.index_urls() {
             let url = format!("{}/{}/", base.trim_end_matches('/'), name);
-            let mut response = match self
-                .agent
-                .get(&url)
-                .header(
-                    "Accept",
-                    "application/vnd.pypi.simple.v1+json, text/html;q=0.1",
-                )
-                .call()
-            {
-                Ok(r) => r,
-                Err(ureq::Error::StatusCode(404)) => continue,
-                Err(e) => return Err(http(&url, e)),
+            let Page::Found { json, body } = self.page(&url)? else {
+                continue;
             };
-            let json = response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("json"));
-            let body = response
-                .body_mut()
-                .with_config()
-                .limit(64 << 20)
-                .read_to_string()
-                .map_err(|e| http(&url, e))?;
             if json {
                 let page: SimpleJson = serde_json::from_str(&body).map_err(|e| {
                     http(&url, ureq::Error::Io(std::io::Error::other(e.to_string())))
@@ -486,6 +540,34 @@ impl Index {
     }
 }
 
+/// GET a project page, JSON (PEP 691) preferred; a 404 is a page without files.
+fn fetch_page(agent: &ureq::Agent, url: &str) -> Result<Page, IndexError> {
+    let mut response = match agent
+        .get(url)
+        .header(
+            "Accept",
+            "application/vnd.pypi.simple.v1+json, text/html;q=0.1",
+        )
+        .call()
+    {
+        Ok(r) => r,
+        Err(ureq::Error::StatusCode(404)) => return Ok(Page::NotFound),
+        Err(e) => return Err(http(url, e)),
+    };
+    let json = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_string()
+        .map_err(|e| http(url, e))?;
+    Ok(Page::Found { json, body })
+}
+
 fn http(url: &str, e: ureq::Error) -> IndexError {
     IndexError::Http {
         url: url.to_string(),
@@ -541,6 +623,85 @@ fn join_url(base: &str, href: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A simple index on 127.0.0.1 that serves one project page (`demo`) and counts requests.
+    fn local_index() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/simple", listener.local_addr().unwrap());
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let served = count.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                let _ = reader.read_line(&mut first);
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                served.fetch_add(1, Ordering::SeqCst);
+                let (status, body) = if first.contains("/simple/demo/") {
+                    let file = r#"{"filename": "demo-1.0.tar.gz", "url": "demo-1.0.tar.gz", "hashes": {}}"#;
+                    (
+                        "200 OK",
+                        format!(r#"{{"meta": {{"api-version": "1.0"}}, "files": [{file}]}}"#),
+                    )
+                } else {
+                    ("404 Not Found", String::new())
+                };
+                let mut stream = stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/vnd.pypi.simple.v1+json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (url, count)
+    }
+
+    #[test]
+    fn pages_fetched_ahead_are_used_and_not_fetched_again() {
+        use std::sync::atomic::Ordering;
+        let (url, served) = local_index();
+        let options = IndexOptions {
+            index_url: Some(url),
+            ..IndexOptions::default()
+        };
+        let downloads = tempfile::tempdir().unwrap();
+        let index = Index::new(options, downloads.path().to_path_buf());
+        index.prefetch([name("demo"), name("missing")]);
+        let demo = index.candidates(&name("demo"), &policy()).unwrap();
+        assert_eq!(demo.len(), 1);
+        assert_eq!(demo[0].filename, "demo-1.0.tar.gz");
+        assert!(
+            index
+                .candidates(&name("missing"), &policy())
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            served.load(Ordering::SeqCst),
+            2,
+            "each page fetched once, ahead"
+        );
+        index.candidates(&name("demo"), &policy()).unwrap();
+        assert_eq!(served.load(Ordering::SeqCst), 2, "and kept for the run");
+        assert!(
+            index
+                .candidates(&name("other"), &policy())
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            served.load(Ordering::SeqCst),
+            3,
+            "a page not fetched ahead is fetched now"
+        );
+    }
 
     fn policy() -> TagPolicy {
         TagPolicy {
