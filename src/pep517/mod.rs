@@ -188,18 +188,6 @@ impl ConfigArgs {
     }
 }
 
-/// The parallel jobs a build's tools (ninja, make, CMake) get for a share of `cores`: ninja's own
-/// default for that many cores (2 for 1, 3 for 2, cores + 2 above), so one job compiles while
-/// another (a code generator, Cython, a compiler starting up) leaves a core idle. numpy for armv7l
-/// on 2 cores: `-j3` finished 2.5 s sooner than `-j2`, with 3.6 s less time outside the compiler.
-pub fn parallel_level(cores: usize) -> usize {
-    match cores {
-        0 | 1 => 2,
-        2 => 3,
-        n => n + 2,
-    }
-}
-
 /// One PEP 517 wheel build.
 #[derive(Debug, Clone)]
 pub struct BuildRequest<'a> {
@@ -211,7 +199,7 @@ pub struct BuildRequest<'a> {
     /// Everything the hooks print goes here.
     pub log: &'a Path,
     pub config: ConfigSettings,
-    /// The cores this package's own build may use (its tools get [`parallel_level`] jobs).
+    /// Parallel jobs this package's own build may use.
     pub jobs: usize,
     /// More environment for every hook (the compiler launchers, the build's scratch dir).
     pub env: Vec<(String, String)>,
@@ -303,7 +291,7 @@ impl<'a> Frontend<'a> {
     pub fn start(host: &'a dyn BuildHost, req: &'a BuildRequest<'a>) -> Result<Self, BuildError> {
         let build_system = BuildSystem::read(req.source_dir)?;
         let mut config = req.config.clone();
-        let level = parallel_level(req.jobs);
+        let level = req.jobs;
         let mut env = vec![
             (
                 crate::env_vars::PYX_PACKAGE.to_string(),

@@ -181,8 +181,3 @@ fn config_args() {
     assert!(ConfigArgs::parse(&["novalue".into()]).is_err());
     assert!(ConfigArgs::parse(&["pkg:=x".into()]).is_err());
 }
-
-#[test]
-fn build_tools_get_ninjas_default_for_their_share_of_the_cores() {
-    assert_eq!([0, 1, 2, 3, 4, 16].map(parallel_level), [2, 2, 3, 5, 6, 18]);
-}
