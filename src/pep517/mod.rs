@@ -508,8 +508,8 @@ fn run_hook(
     let stderr = log.try_clone().map_err(io(req.log))?;
     // Bytecode is written, as by pip's and build's hook runners (no `-B`), also when the
     // environment says `PYTHONDONTWRITEBYTECODE`: a build only imports from pyx's build env and
-    // scratch dir, uv installs without bytecode, and meson takes 1.4 s to start without it
-    // (0.35 s with) in every one of its processes.
+    // scratch dir, and what neither uv nor pip compiled at install (a backend in the source tree,
+    // modules a package generates) would be compiled again by every process that imports it.
     let hook_started = std::time::Instant::now();
     let status = python
         .env_remove("PYTHONDONTWRITEBYTECODE")

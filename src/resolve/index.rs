@@ -285,6 +285,7 @@ pub struct Index {
 }
 
 /// A project page as the index served it.
+#[derive(Clone)]
 enum Page {
     Found { json: bool, body: String },
     NotFound,
@@ -381,13 +382,7 @@ impl Index {
         if let Some(slot) = slot
             && let Some(page) = slot.wait()
         {
-            return Ok(match page {
-                Page::Found { json, body } => Page::Found {
-                    json: *json,
-                    body: body.clone(),
-                },
-                Page::NotFound => Page::NotFound,
-            });
+            return Ok(page.clone());
         }
         fetch_page(&self.agent, url)
     }
@@ -674,6 +669,14 @@ mod tests {
         let downloads = tempfile::tempdir().unwrap();
         let index = Index::new(options, downloads.path().to_path_buf());
         index.prefetch([name("demo"), name("missing")]);
+        let asked = std::time::Instant::now();
+        while served.load(Ordering::SeqCst) < 2 {
+            assert!(
+                asked.elapsed().as_secs() < 10,
+                "the pages were not fetched ahead"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         let demo = index.candidates(&name("demo"), &policy()).unwrap();
         assert_eq!(demo.len(), 1);
         assert_eq!(demo[0].filename, "demo-1.0.tar.gz");

