@@ -35,6 +35,46 @@ pub fn dispatch_argv0(args: &[OsString]) -> Option<u8> {
     })
 }
 
+/// `pyx-shim ENV SCRIPT ARGS...` (see `src/bin/pyx-shim.rs`): the shebang line of an env's
+/// `bin/TOOL` names the env, and the kernel adds the script's path, whose file name is the tool.
+pub fn interpreter_main(args: impl Iterator<Item = OsString>) -> u8 {
+    let mut args = args.skip(1);
+    let (env, script) = (args.next(), args.next());
+    let tool = script
+        .as_deref()
+        .and_then(|s| Path::new(s).file_name()?.to_str())
+        .filter(|t| shims::SHIM_TOOLS.contains(t));
+    let (Some(env), Some(tool)) = (env.clone(), tool) else {
+        let err = with_hint(
+            anyhow!(
+                "`pyx-shim` runs as the interpreter of a cross env's tool shim (`<env>/bin/cc` ...), \
+                 and was started as `pyx-shim {}`",
+                [&env, &script]
+                    .iter()
+                    .filter_map(|a| a.as_deref())
+                    .map(|a| a.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            "run the env's `bin/<tool>`, or `pyx shim --env DIR TOOL ARGS...`",
+        );
+        eprint!("{}", render_error(&err));
+        return 2;
+    };
+    let shim = ShimArgs {
+        env: Some(PathBuf::from(env)),
+        tool: tool.to_string(),
+        args: args.collect(),
+    };
+    match run(shim) {
+        Ok(status) => status.into(),
+        Err(err) => {
+            eprint!("{}", render_error(&err));
+            2
+        }
+    }
+}
+
 fn parse_raw(args: &[OsString]) -> Option<ShimArgs> {
     let name = Path::new(args.first()?).file_name()?.to_str()?;
     if shims::SHIM_TOOLS.contains(&name) {

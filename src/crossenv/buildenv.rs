@@ -485,7 +485,7 @@ fn install(
         return Ok(());
     }
     let python = dir.join("bin").join("python");
-    let installer = Installer::choose();
+    let installer = Installer::choose(&build.executable);
     tracing::info!(
         "installing {} with {}",
         requirements.join(" "),

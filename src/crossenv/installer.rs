@@ -23,18 +23,19 @@ pub enum Installer {
 
 impl Installer {
     /// `PYX_INSTALLER`: `uv`, `pip`, a path to uv, or `auto`/unset (uv when it is on PATH and
-    /// pip's configuration sets nothing uv cannot be told).
-    pub fn choose() -> Installer {
+    /// pip's configuration sets nothing uv cannot be told). `build_python` runs beside it.
+    pub fn choose(build_python: &Path) -> Installer {
         let wanted = std::env::var_os(env_vars::PYX_INSTALLER).unwrap_or_default();
         let uv = |program: PathBuf| Installer::Uv {
             program,
             pip: Box::new(PipConfig::read()),
         };
+        let on_path = || which::which("uv").map(|found| past_version_shim(found, build_python));
         match wanted.to_str().unwrap_or_default() {
             "pip" => Installer::Pip,
             path if path.starts_with('/') => uv(path.into()),
-            "uv" => which::which("uv").map_or(Installer::Pip, uv),
-            _ => match which::which("uv").map(uv) {
+            "uv" => on_path().map_or(Installer::Pip, uv),
+            _ => match on_path().map(uv) {
                 Ok(Installer::Uv { pip, .. }) if !pip.untranslated.is_empty() => {
                     tracing::info!(
                         "pip's configuration sets `{}`, which pyx does not pass on to uv: \
@@ -101,6 +102,34 @@ impl Installer {
     }
 }
 
+/// The uv that `found` runs. A version manager's shim (pyenv's `<root>/shims/uv`: a script that
+/// works out the selected version on every call, about 0.1 s each, twice per build) stands for
+/// the uv installed beside the interpreter it selects; when that is the build Python's own
+/// `bin/uv`, pyx runs that one directly.
+fn past_version_shim(found: PathBuf, build_python: &Path) -> PathBuf {
+    let in_shims_dir = found
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|d| d == "shims");
+    let is_script = || {
+        use std::io::Read;
+        let mut head = [0u8; 2];
+        std::fs::File::open(&found)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok_and(|()| &head == b"#!")
+    };
+    let beside = build_python.with_file_name("uv");
+    if in_shims_dir && is_script() && beside.is_file() {
+        tracing::debug!(
+            "`{}` is a version manager's shim: running `{}`",
+            found.display(),
+            beside.display()
+        );
+        return beside;
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +139,33 @@ mod tests {
             .chain(cmd.get_args())
             .map(|a| a.to_string_lossy().into_owned())
             .collect()
+    }
+
+    #[test]
+    fn a_version_managers_shim_gives_way_to_the_build_pythons_own_uv() {
+        let dir = tempfile::tempdir().unwrap();
+        let shims = dir.path().join("shims");
+        let bin = dir.path().join("versions/3.11.7/bin");
+        std::fs::create_dir_all(&shims).unwrap();
+        std::fs::create_dir_all(&bin).unwrap();
+        let shim = shims.join("uv");
+        std::fs::write(&shim, "#!/usr/bin/env bash\nexec pyenv exec uv \"$@\"\n").unwrap();
+        let python = bin.join("python3");
+        // No uv beside the build Python: the shim stays.
+        assert_eq!(past_version_shim(shim.clone(), &python), shim);
+        std::fs::write(bin.join("uv"), b"\x7fELF").unwrap();
+        assert_eq!(past_version_shim(shim.clone(), &python), bin.join("uv"));
+        // A real uv binary is run as found, wherever it is.
+        let other = dir.path().join("other/shims");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("uv"), b"\x7fELF").unwrap();
+        assert_eq!(
+            past_version_shim(other.join("uv"), &python),
+            other.join("uv")
+        );
+        let plain = dir.path().join("uv");
+        std::fs::write(&plain, "#!/bin/sh\n").unwrap();
+        assert_eq!(past_version_shim(plain.clone(), &python), plain);
     }
 
     #[test]

@@ -396,6 +396,68 @@ fn env_works_by_hand_without_pyx_run() {
     );
 }
 
+/// The kernel starts `pyx-shim` for the env's `bin/cc` (no shell in between); an env whose path
+/// has a space gets the shell wrapper instead. Both compile for the target and log the call.
+#[test]
+fn shims_start_without_a_shell_and_fall_back_to_one() {
+    require_tools!("arm-linux-gnueabihf-gcc");
+    let ctx = TestContext::new();
+    std::fs::write(ctx.path().join("f.c"), "int f(void) { return 42; }\n").unwrap();
+    for (dir, first_line) in [
+        (
+            ctx.path().join("env"),
+            format!("#!{}", env!("CARGO_BIN_EXE_pyx-shim")),
+        ),
+        (
+            ctx.path().join("with space").join("env"),
+            "#!/bin/sh".to_string(),
+        ),
+    ] {
+        let out = ctx
+            .pyx()
+            .args(["env", "create"])
+            .arg(&dir)
+            .args(["--target", "armv7l"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out).1);
+        let script = std::fs::read_to_string(dir.join("bin/cc")).unwrap();
+        assert!(
+            script.lines().next().unwrap().starts_with(&first_line),
+            "{script}"
+        );
+        let object = ctx.path().join("f.o");
+        let out = Command::new(dir.join("bin/cc"))
+            .current_dir(ctx.path())
+            .env_remove("PYX_CROSS_ENV")
+            .args(["-c", "f.c", "-o"])
+            .arg(&object)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{script}\n{}", text(&out).1);
+        let elf = std::fs::read(&object).unwrap();
+        assert_eq!(&elf[..4], b"\x7fELF");
+        assert_eq!(u16::from_le_bytes([elf[18], elf[19]]), 40, "EM_ARM");
+        let log = std::fs::read_to_string(dir.join("pyx/shim-log.jsonl")).unwrap();
+        assert!(log.contains("\"tool\":\"cc\""), "{log}");
+        std::fs::remove_file(&object).unwrap();
+    }
+    // Started any other way, it says what it is for.
+    let out = Command::new(env!("CARGO_BIN_EXE_pyx-shim"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out).1;
+    assert!(
+        stderr.contains("`pyx-shim` runs as the interpreter of a cross env's tool shim"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: run the env's `bin/<tool>`"),
+        "{stderr}"
+    );
+}
+
 /// Mirror `real` into `root` with symlinks, recreating the directories on `path` and copying its
 /// last component, which `edit` may change.
 fn mirror_with(real: &Path, root: &Path, path: &[&str], edit: &dyn Fn(String) -> String) {
