@@ -25,14 +25,18 @@ use crate::sysroot::debian::MissingFile;
 /// compiler): for `pyx shim [--env DIR] TOOL ARGS...`, or when pyx runs under a shim's name
 /// (`cc`, `c++`, ...) through a link, for the env named by `$PYX_CROSS_ENV`.
 pub fn dispatch_argv0(args: &[OsString]) -> Option<u8> {
-    let shim = parse_raw(args)?;
-    Some(match run(shim) {
+    Some(run_rendered(parse_raw(args)?))
+}
+
+/// Run a shim; an error of its own is rendered on stderr and exits 2.
+fn run_rendered(shim: ShimArgs) -> u8 {
+    match run(shim) {
         Ok(status) => status.into(),
         Err(err) => {
             eprint!("{}", render_error(&err));
             2
         }
-    })
+    }
 }
 
 /// `pyx-shim ENV SCRIPT ARGS...` (see `src/bin/pyx-shim.rs`): the shebang line of an env's
@@ -44,35 +48,28 @@ pub fn interpreter_main(args: impl Iterator<Item = OsString>) -> u8 {
         .as_deref()
         .and_then(|s| Path::new(s).file_name()?.to_str())
         .filter(|t| shims::SHIM_TOOLS.contains(t));
-    let (Some(env), Some(tool)) = (env.clone(), tool) else {
+    let (Some(env), Some(tool)) = (&env, tool) else {
+        let given: Vec<_> = [&env, &script]
+            .into_iter()
+            .flatten()
+            .map(|a| a.to_string_lossy())
+            .collect();
         let err = with_hint(
             anyhow!(
                 "`pyx-shim` runs as the interpreter of a cross env's tool shim (`<env>/bin/cc` ...), \
                  and was started as `pyx-shim {}`",
-                [&env, &script]
-                    .iter()
-                    .filter_map(|a| a.as_deref())
-                    .map(|a| a.to_string_lossy())
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                given.join(" ")
             ),
             "run the env's `bin/<tool>`, or `pyx shim --env DIR TOOL ARGS...`",
         );
         eprint!("{}", render_error(&err));
         return 2;
     };
-    let shim = ShimArgs {
+    run_rendered(ShimArgs {
         env: Some(PathBuf::from(env)),
         tool: tool.to_string(),
         args: args.collect(),
-    };
-    match run(shim) {
-        Ok(status) => status.into(),
-        Err(err) => {
-            eprint!("{}", render_error(&err));
-            2
-        }
-    }
+    })
 }
 
 fn parse_raw(args: &[OsString]) -> Option<ShimArgs> {

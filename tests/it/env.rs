@@ -333,6 +333,18 @@ fn build_env_python_imports_the_target_sysconfig() {
     assert_eq!(stdout, "True cpython-311-arm-linux-gnueabihf\n");
 }
 
+/// `pyx env create DIR --target TARGET`, which must succeed.
+fn create_env(ctx: &TestContext, dir: &Path, target: &str) {
+    let out = ctx
+        .pyx()
+        .args(["env", "create"])
+        .arg(dir)
+        .args(["--target", target])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out).1);
+}
+
 /// An env made by `pyx env create` works by hand: its `python -m build` finds meson, ninja and the
 /// shims without `pyx run` setting anything.
 #[test]
@@ -340,14 +352,7 @@ fn env_works_by_hand_without_pyx_run() {
     require_tools!("arm-linux-gnueabihf-gcc", "qemu-arm");
     let ctx = TestContext::new();
     let env = ctx.path().join("env");
-    let out = ctx
-        .pyx()
-        .args(["env", "create"])
-        .arg(&env)
-        .args(["--target", "armv7l"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out).1);
+    create_env(&ctx, &env, "armv7l");
     let src = ctx.path().join("meson_c");
     copy_dir(&fixture("packages/meson_c"), &src);
     let mut build = Command::new(env.join("bin/python"));
@@ -413,14 +418,7 @@ fn shims_start_without_a_shell_and_fall_back_to_one() {
             "#!/bin/sh".to_string(),
         ),
     ] {
-        let out = ctx
-            .pyx()
-            .args(["env", "create"])
-            .arg(&dir)
-            .args(["--target", "armv7l"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out).1);
+        create_env(&ctx, &dir, "armv7l");
         let script = std::fs::read_to_string(dir.join("bin/cc")).unwrap();
         assert!(
             script.lines().next().unwrap().starts_with(&first_line),
@@ -435,9 +433,9 @@ fn shims_start_without_a_shell_and_fall_back_to_one() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{script}\n{}", text(&out).1);
-        let elf = std::fs::read(&object).unwrap();
-        assert_eq!(&elf[..4], b"\x7fELF");
-        assert_eq!(u16::from_le_bytes([elf[18], elf[19]]), 40, "EM_ARM");
+        let bytes = std::fs::read(&object).unwrap();
+        let elf = goblin::elf::Elf::parse(&bytes).unwrap();
+        assert_eq!(elf.header.e_machine, goblin::elf::header::EM_ARM);
         let log = std::fs::read_to_string(dir.join("pyx/shim-log.jsonl")).unwrap();
         assert!(log.contains("\"tool\":\"cc\""), "{log}");
         std::fs::remove_file(&object).unwrap();
