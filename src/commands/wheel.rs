@@ -43,9 +43,13 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         check_report_path(path)?;
     }
     let request = args.target.request();
-    let build_python = request.build_python()?;
-    let profile = TargetProfile::resolve(&request, &build_python)?;
-    let env = CrossEnv::cached(&profile, &build_python, None)?;
+    let build_python = timed("build Python probed", || request.build_python())?;
+    let profile = timed("target read", || {
+        TargetProfile::resolve(&request, &build_python)
+    })?;
+    let env = timed("cross env ready", || {
+        CrossEnv::cached(&profile, &build_python, None)
+    })?;
     let host = CrossHost {
         env,
         build_python,
@@ -107,6 +111,14 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// `f()`, its time said at `-vv`.
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = f();
+    tracing::debug!("{what} in {:.2?}", started.elapsed());
+    out
 }
 
 /// Requirements from the command line and `-r`/`-c` files, with the index flags merged in.

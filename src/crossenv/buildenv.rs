@@ -11,6 +11,7 @@ use pep440_rs::Version;
 use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 use sha2::{Digest, Sha256};
 
+use super::bytecode;
 use super::installer::Installer;
 use crate::cache::cache_dir;
 use crate::printer::with_hint;
@@ -61,6 +62,7 @@ impl BuildEnv {
         let dir = root.join(&key);
         let env = BuildEnv::at(&dir, build);
         if dir.join(MARKER).is_file() {
+            env.compile_bytecode();
             return Ok(env);
         }
         // One creation at a time: a build waiting here may then share the env just made.
@@ -69,6 +71,7 @@ impl BuildEnv {
             .lock()
             .context("cannot lock the build env cache")?;
         if dir.join(MARKER).is_file() {
+            env.compile_bytecode();
             return Ok(env);
         }
         if let Some(existing) = pip_args
@@ -81,6 +84,7 @@ impl BuildEnv {
                 existing.dir.display(),
                 requirements.join(" ")
             );
+            existing.compile_bytecode();
             return Ok(existing);
         }
         let creating = std::time::Instant::now();
@@ -126,7 +130,13 @@ impl BuildEnv {
             fs_err::remove_dir_all(&dir)?;
         }
         fs_err::rename(tmp.keep(), &dir)?;
+        env.compile_bytecode();
         Ok(env)
+    }
+
+    /// Start compiling its bytecode in the background unless that is done (see [`bytecode`]).
+    fn compile_bytecode(&self) {
+        bytecode::compile_in_background(&self.dir, &self.python, &self.site_packages);
     }
 
     fn at(dir: &Path, build: &BuildPython) -> BuildEnv {
@@ -299,7 +309,7 @@ fn find_base(
 }
 
 /// A new env at `dir` from the env `base`: its files linked (the scripts in `bin/`, which are
-/// rewritten, copied; its bytecode comes along), then `requirements` installed over it, as pip
+/// rewritten, copied; the bytecode compiled so far comes along), then `requirements` installed over it, as pip
 /// installs what `get_requires_for_build_wheel` adds into the env of the static requirements.
 fn extend(
     build: &BuildPython,
@@ -308,10 +318,18 @@ fn extend(
     requirements: &[String],
     pip_args: &[String],
 ) -> Result<()> {
+    // This env's compile will cover the base's modules too: one compile at a time on the idle core.
+    bytecode::stop(base);
     for entry in walkdir::WalkDir::new(base).min_depth(1) {
         let entry = entry?;
         let rel = entry.path().strip_prefix(base)?;
-        if rel == Path::new(MARKER) {
+        if rel == Path::new(MARKER) || rel == Path::new(bytecode::MARKER) {
+            continue;
+        }
+        // Bytecode the base's background compile is writing now: only finished `.pyc` files
+        // (its temporary files have other names); this env's own compile does the rest.
+        let in_pycache = rel.parent().and_then(Path::file_name) == Some("__pycache__".as_ref());
+        if in_pycache && rel.extension() != Some("pyc".as_ref()) {
             continue;
         }
         let to = dir.join(rel);
@@ -329,7 +347,8 @@ fn extend(
         }
     }
     relocate_scripts(&dir.join("bin"), base, dir)?;
-    install(build, dir, requirements, pip_args)
+    let installer = Installer::choose(&build.executable);
+    install(build, &installer, dir, requirements, pip_args)
 }
 
 /// An existing build env for the same distributions whose installed versions satisfy every
@@ -458,25 +477,40 @@ fn key(build: &BuildPython, requirements: &[String], pip_args: &[String]) -> Str
     )
 }
 
-/// A venv without pip (ensurepip costs seconds), filled by uv when it is installed (see
-/// [`Installer`]), else by the build Python's own pip through `pip --python` (pip ≥ 22.3); with an
-/// older pip, the venv gets its own. A requirement set uv cannot install goes to pip.
+/// A venv without pip (ensurepip costs seconds), made and filled by uv when it is installed
+/// (see [`Installer`]; `uv venv` takes 20-30 ms where `python -m venv` takes 80-100), else by the
+/// build Python's `venv` and its own pip through `pip --python` (pip ≥ 22.3); with an older pip,
+/// the venv gets its own. A requirement set uv cannot install goes to pip.
 fn populate(
     build: &BuildPython,
     dir: &Path,
     requirements: &[String],
     pip_args: &[String],
 ) -> Result<()> {
-    run(Command::new(&build.executable)
-        .args(["-m", "venv", "--without-pip"])
-        .arg(dir))
-    .context("cannot create the build env venv")?;
-    install(build, dir, requirements, pip_args)
+    let installer = Installer::choose(&build.executable);
+    let by_uv = match &installer {
+        Installer::Uv { program, .. } => run(Command::new(program)
+            .args(["venv", "--quiet", "--no-project", "--python"])
+            .arg(&build.executable)
+            .arg(dir)
+            .stdin(std::process::Stdio::null()))
+        .inspect_err(|e| tracing::debug!("uv could not make the venv ({e:#}); python -m venv does"))
+        .is_ok(),
+        Installer::Pip => false,
+    };
+    if !by_uv {
+        run(Command::new(&build.executable)
+            .args(["-m", "venv", "--without-pip"])
+            .arg(dir))
+        .context("cannot create the build env venv")?;
+    }
+    install(build, &installer, dir, requirements, pip_args)
 }
 
 /// Install `requirements` into the venv `dir` (what is there already and satisfies them stays).
 fn install(
     build: &BuildPython,
+    installer: &Installer,
     dir: &Path,
     requirements: &[String],
     pip_args: &[String],
@@ -485,7 +519,6 @@ fn install(
         return Ok(());
     }
     let python = dir.join("bin").join("python");
-    let installer = Installer::choose(&build.executable);
     tracing::info!(
         "installing {} with {}",
         requirements.join(" "),
@@ -502,12 +535,17 @@ fn install(
         }
     }
     let pip_install = |cmd: &mut Command| {
-        cmd.args(["install", "-q", "--disable-pip-version-check"])
-            .args(pip_args)
-            .args(requirements)
-            .env_remove("_PYTHON_SYSCONFIGDATA_NAME")
-            .env_remove("_PYTHON_HOST_PLATFORM")
-            .env_remove("PYTHONPATH");
+        cmd.args([
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--no-compile",
+        ])
+        .args(pip_args)
+        .args(requirements)
+        .env_remove("_PYTHON_SYSCONFIGDATA_NAME")
+        .env_remove("_PYTHON_HOST_PLATFORM")
+        .env_remove("PYTHONPATH");
         run(cmd)
     };
     let mut outer = Command::new(&build.executable);

@@ -69,18 +69,12 @@ impl Installer {
         let mut cmd = match self {
             Installer::Uv { program, pip } => {
                 let mut cmd = Command::new(program);
-                // Bytecode as pip writes it by default: compiled in parallel here, or else by
-                // the first hook of each build, twice when two builds share a new env.
-                cmd.args([
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--compile-bytecode",
-                    "--python",
-                ])
-                .arg(python)
-                .args(pip.uv_args(index_args))
-                .envs(pip.uv_env(|name| std::env::var_os(name).is_some()));
+                // No bytecode: it is compiled in the background once the env is in place
+                // (`bytecode`), so the build need not wait for it.
+                cmd.args(["pip", "install", "--quiet", "--python"])
+                    .arg(python)
+                    .args(pip.uv_args(index_args))
+                    .envs(pip.uv_env(|name| std::env::var_os(name).is_some()));
                 cmd
             }
             Installer::Pip => {
@@ -89,6 +83,7 @@ impl Installer {
                     "install",
                     "-q",
                     "--disable-pip-version-check",
+                    "--no-compile",
                 ]);
                 cmd
             }
@@ -180,15 +175,8 @@ mod tests {
         let uv = uv.command(Path::new("/py"), py, &reqs, &index);
         let uv = argv(&uv);
         assert_eq!(
-            uv[..6],
-            [
-                "/usr/bin/uv",
-                "pip",
-                "install",
-                "--quiet",
-                "--compile-bytecode",
-                "--python"
-            ]
+            uv[..5],
+            ["/usr/bin/uv", "pip", "install", "--quiet", "--python"]
         );
         assert!(uv.ends_with(&["--find-links", "/wheels", "setuptools>=77"].map(String::from)));
         let pip = argv(&Installer::Pip.command(Path::new("/py"), py, &reqs, &index));
@@ -203,6 +191,7 @@ mod tests {
                 "install",
                 "-q",
                 "--disable-pip-version-check",
+                "--no-compile",
                 "--find-links",
                 "/wheels",
                 "setuptools>=77"

@@ -21,6 +21,7 @@ use crate::python::{BuildPython, major_minor};
 
 pub mod build_machine;
 pub mod buildenv;
+pub mod bytecode;
 pub mod cmake;
 pub mod config_tools;
 pub mod host_paths;

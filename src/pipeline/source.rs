@@ -202,38 +202,7 @@ pub fn unpack_sdist(archive: &Path, dest: &Path) -> Result<PathBuf, SourceError>
         .unwrap_or_default();
     fs_err::create_dir_all(dest).map_err(io(dest))?;
     if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
-        let file = std::fs::File::open(archive).map_err(io(archive))?;
-        let mut tar =
-            tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
-        // Only files and directories are made, so no member can lead out of `dest` through a
-        // link: checking each path's components is enough (tar's `unpack_in` resolves every
-        // parent directory again, twice per member: 10 500 members in numpy's sdist).
-        let mut made = std::collections::HashSet::new();
-        for entry in tar.entries().map_err(io(archive))? {
-            let mut entry = entry.map_err(io(archive))?;
-            let kind = entry.header().entry_type();
-            if !(kind.is_file() || kind.is_dir()) {
-                continue;
-            }
-            let member = entry.path().map_err(io(archive))?.into_owned();
-            let Some(out) = enclosed(dest, &member) else {
-                return Err(SourceError::UnsafePath {
-                    archive: archive.to_path_buf(),
-                    member: member.display().to_string(),
-                });
-            };
-            let dir = if kind.is_dir() {
-                Some(out.as_path())
-            } else {
-                out.parent()
-            };
-            if let Some(dir) = dir.filter(|d| made.insert(d.to_path_buf())) {
-                fs_err::create_dir_all(dir).map_err(io(dir))?;
-            }
-            if kind.is_file() {
-                entry.unpack(&out).map_err(io(&out))?;
-            }
-        }
+        unpack_tar_gz(archive, dest)?;
     } else if name.ends_with(".zip") {
         let file = std::fs::File::open(archive).map_err(io(archive))?;
         let mut zip = zip::ZipArchive::new(file).map_err(|e| SourceError::Io {
@@ -280,6 +249,148 @@ pub fn unpack_sdist(archive: &Path, dest: &Path) -> Result<PathBuf, SourceError>
         path: archive.to_path_buf(),
     })?;
     Ok(project)
+}
+
+/// Members up to this size are handed to the writer threads; a larger one is written by the
+/// reading thread as it is read, so memory stays bounded.
+const HANDED_OFF: u64 = 1 << 20;
+
+/// A `.tar.gz` sdist into `dest`: its files and directories (links and devices are skipped), with
+/// the archive's permission bits and modification times. Creating files costs the kernel more
+/// than inflating them (numpy's 8 250 members: 0.15 s inflating, 0.3-0.7 s creating on ext4), so
+/// one thread reads the archive and makes the directories while the others write the files.
+fn unpack_tar_gz(archive: &Path, dest: &Path) -> Result<(), SourceError> {
+    use std::io::Read;
+    use std::sync::{Mutex, mpsc};
+
+    struct Member {
+        path: PathBuf,
+        data: Vec<u8>,
+        mode: u32,
+        mtime: u64,
+    }
+    fn write(path: &Path, data: &mut dyn Read, mode: u32, mtime: u64) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let open = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+        };
+        // a member the archive holds twice: the later one wins, as with tar
+        let mut f = open().or_else(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => std::fs::remove_file(path).and_then(|()| open()),
+            _ => Err(e),
+        })?;
+        std::io::copy(data, &mut f)?;
+        // as tar does: a zero time would read as "never modified" to some tools
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime.max(1));
+        f.set_times(
+            std::fs::FileTimes::new()
+                .set_accessed(when)
+                .set_modified(when),
+        )?;
+        f.set_permissions(std::fs::Permissions::from_mode(mode & 0o777))
+    }
+
+    let file = std::fs::File::open(archive).map_err(io(archive))?;
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+    let writers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+    let (send, receive) = mpsc::sync_channel::<Member>(256);
+    let receive = Mutex::new(receive);
+    let failed: Mutex<Option<SourceError>> = Mutex::new(None);
+    // members the archive holds again (the later copy wins, as with tar), in archive order
+    let mut later: Vec<Member> = Vec::new();
+    let fail = |e: SourceError| {
+        failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert(e);
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..writers {
+            scope.spawn(|| {
+                loop {
+                    let next = receive.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok(m) = next else { break };
+                    if let Err(e) = write(&m.path, &mut m.data.as_slice(), m.mode, m.mtime) {
+                        fail(io(&m.path)(e));
+                        break;
+                    }
+                }
+            });
+        }
+        let mut read = || -> Result<(), SourceError> {
+            // Only files and directories are made, so no member can lead out of `dest` through
+            // a link: checking each path's components is enough.
+            let mut made = std::collections::HashSet::new();
+            let mut files = std::collections::HashSet::new();
+            for entry in tar.entries().map_err(io(archive))? {
+                if failed.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+                    return Ok(());
+                }
+                let mut entry = entry.map_err(io(archive))?;
+                let kind = entry.header().entry_type();
+                if !(kind.is_file() || kind.is_dir()) {
+                    continue;
+                }
+                let member = entry.path().map_err(io(archive))?.into_owned();
+                let Some(out) = enclosed(dest, &member) else {
+                    return Err(SourceError::UnsafePath {
+                        archive: archive.to_path_buf(),
+                        member: member.display().to_string(),
+                    });
+                };
+                let dir = if kind.is_dir() {
+                    Some(out.as_path())
+                } else {
+                    out.parent()
+                };
+                if let Some(dir) = dir.filter(|d| made.insert(d.to_path_buf())) {
+                    fs_err::create_dir_all(dir).map_err(io(dir))?;
+                }
+                if !kind.is_file() {
+                    continue;
+                }
+                let mode = entry.header().mode().unwrap_or(0o644);
+                let mtime = entry.header().mtime().unwrap_or(0);
+                let again = !files.insert(out.clone());
+                if !again && entry.size() > HANDED_OFF {
+                    write(&out, &mut entry, mode, mtime).map_err(io(&out))?;
+                    continue;
+                }
+                let mut data = Vec::with_capacity(entry.size() as usize);
+                entry.read_to_end(&mut data).map_err(io(archive))?;
+                let member = Member {
+                    path: out,
+                    data,
+                    mode,
+                    mtime,
+                };
+                if again {
+                    // a writer may still hold the first copy: this one is written after them
+                    later.push(member);
+                    continue;
+                }
+                if send.send(member).is_err() {
+                    return Ok(()); // every writer stopped: its error is recorded
+                }
+            }
+            Ok(())
+        };
+        let result = read();
+        drop(send);
+        if let Err(e) = result {
+            fail(e);
+        }
+    });
+    if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    for m in later {
+        write(&m.path, &mut m.data.as_slice(), m.mode, m.mtime).map_err(io(&m.path))?;
+    }
+    Ok(())
 }
 
 /// The text of the project's `pyproject.toml` (`Ok(None)`: it has none), read from the source
@@ -475,6 +586,91 @@ mod tests {
         assert_eq!(before, tree_hash(&src).unwrap());
         std::fs::write(src.join("pkg/__init__.py"), "x = 2\n").unwrap();
         assert_ne!(before, tree_hash(&src).unwrap());
+    }
+
+    /// The writer threads keep what tar keeps: every file's bytes, mode and time, the later copy
+    /// of a member the archive holds twice, a big member (written as it is read); links are not
+    /// made.
+    #[test]
+    fn unpacking_keeps_contents_modes_times_and_the_last_copy() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("many-1.0.tar.gz");
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&archive).unwrap(),
+            flate2::Compression::fast(),
+        );
+        let mut tar = tar::Builder::new(gz);
+        let mut add = |path: &str, data: &[u8], mode: u32, kind: tar::EntryType| {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(kind);
+            header.set_size(data.len() as u64);
+            header.set_mode(mode);
+            header.set_mtime(1_600_000_000);
+            if kind.is_symlink() {
+                header.set_link_name("setup.py").unwrap();
+            }
+            header.set_cksum();
+            tar.append_data(&mut header, path, data).unwrap();
+        };
+        add(
+            "many-1.0/setup.py",
+            b"first",
+            0o644,
+            tar::EntryType::Regular,
+        );
+        add(
+            "many-1.0/configure",
+            b"#!/bin/sh\n",
+            0o755,
+            tar::EntryType::Regular,
+        );
+        for i in 0..600 {
+            let text = format!("n = {i}\n");
+            let path = format!("many-1.0/pkg{}/m{i}.py", i % 7);
+            add(&path, text.as_bytes(), 0o644, tar::EntryType::Regular);
+        }
+        let big: Vec<u8> = (0..3 * HANDED_OFF).map(|i| (i % 251) as u8).collect();
+        add(
+            "many-1.0/data/big.bin",
+            &big,
+            0o644,
+            tar::EntryType::Regular,
+        );
+        add("many-1.0/link", b"", 0o777, tar::EntryType::Symlink);
+        add(
+            "many-1.0/setup.py",
+            b"second",
+            0o600,
+            tar::EntryType::Regular,
+        );
+        tar.into_inner().unwrap().finish().unwrap();
+
+        let project = unpack_sdist(&archive, &dir.path().join("out")).unwrap();
+        assert_eq!(fs_err::read(project.join("setup.py")).unwrap(), b"second");
+        let mode = |p: &str| {
+            fs_err::metadata(project.join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("setup.py"), 0o600);
+        assert_eq!(mode("configure"), 0o755);
+        for i in [0, 299, 599] {
+            let path = project.join(format!("pkg{}/m{i}.py", i % 7));
+            assert_eq!(fs_err::read_to_string(&path).unwrap(), format!("n = {i}\n"));
+        }
+        assert_eq!(fs_err::read(project.join("data/big.bin")).unwrap(), big);
+        let mtime = fs_err::metadata(project.join("configure"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(
+            mtime,
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000)
+        );
+        assert!(!project.join("link").exists() && !project.join("link").is_symlink());
     }
 
     /// A local project whose code lives in a `build` package lost it when every folder named
