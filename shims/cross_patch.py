@@ -1,16 +1,17 @@
 """pyx cross env: make the build machine's Python answer like the target's Python.
 
 Installed as `_pyx_cross.py` next to `_pyx_cross.pth` in the env's site-packages and imported at
-startup. Reads `<env>/pyx/patch.json`, written by `pyx env create`.
+startup, by every Python process of a build. Its settings are `_pyx_cross_config.CONFIG`, written
+beside it by `pyx env create` as a Python literal: a module with cached bytecode loads in a
+fraction of the time `import json` alone takes (7 of the 9 ms this patch cost).
 """
-import json
 import os
 import sys
 
 
 def _apply():
-    with open(os.path.join(sys.prefix, "pyx", "patch.json"), encoding="utf-8") as f:
-        cfg = json.load(f)
+    from _pyx_cross_config import CONFIG as cfg
+
     environ = os.environ
 
     # Child processes (pip, build backends, meson, cmake) see the target too; any Python 3.X that

@@ -2,8 +2,9 @@
 //! answers like the target's, with compiler shims, a meson cross file and a CMake toolchain file.
 //!
 //! Layout of `<env>`: `pyvenv.cfg`; `bin/` (python links and shim wrappers);
-//! `lib/pythonX.Y/site-packages/_pyx_cross.{pth,py}` (the startup patch); `pyx/` (env.json,
-//! patch.json, shim.json, cross.ini, toolchain.cmake, the patched sysconfig data, shim-log.jsonl).
+//! `lib/pythonX.Y/site-packages/_pyx_cross.{pth,py}` (the startup patch) and `_pyx_cross_config.py`
+//! (its settings); `pyx/` (env.json, shim.json, cross.ini, toolchain.cmake, the patched sysconfig
+//! data, shim-log.jsonl).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
@@ -390,10 +391,7 @@ impl CrossEnv {
             "environ": self.tool_environ(),
             "build_site": self.record.build_site,
         });
-        write_if_changed(
-            &pyx_dir.join("patch.json"),
-            &serde_json::to_string_pretty(&patch)?,
-        )?;
+        write_if_changed(&site.join("_pyx_cross_config.py"), &python_literal_module(&patch))?;
 
         let shim_config = self.shim_config();
         write_if_changed(
@@ -542,6 +540,18 @@ impl CrossEnv {
 
 /// The target's multiarch directory name when the sysroot uses one (Debian); empty for a root
 /// without (Buildroot, Yocto), where the build machine's multiarch dirs map to plain `lib`/`include`.
+/// A Python module binding `CONFIG` to `value`. JSON is a Python expression once `true`, `false`
+/// and `null` are names: serde_json writes only escapes Python reads alike (`\"`, `\\`, `\n`,
+/// `\uXXXX` ...) and other characters as UTF-8, Python's source encoding.
+fn python_literal_module(value: &serde_json::Value) -> String {
+    format!(
+        "\"\"\"Settings of the pyx cross env's startup patch, written by `pyx env create`.\"\"\"\n\
+         false, true, null = False, True, None\n\
+         CONFIG = {value}\n\
+         del false, true, null\n"
+    )
+}
+
 fn target_multiarch(sysroot: &Path, multiarch: &str) -> String {
     let used = !multiarch.is_empty()
         && ["usr/lib", "usr/include", "lib"]
@@ -551,5 +561,46 @@ fn target_multiarch(sysroot: &Path, multiarch: &str) -> String {
         multiarch.to_string()
     } else {
         String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The settings module reads back in Python as the JSON it was made from.
+    #[test]
+    fn the_settings_module_is_the_json_as_python_reads_it() {
+        let Ok(python) = which::which("python3") else {
+            eprintln!("skipped: no python3");
+            return;
+        };
+        let value = serde_json::json!({
+            "path": "/tmp/a \"quoted\" dir\\with\\backslashes",
+            "lines": "one\ntwo\tthree\r\u{1}",
+            "unicode": "Zürich ☃ 𝄞",
+            "flags": [true, false, null, 0, -1.5],
+            "nested": {"empty": {}, "list": []},
+        });
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(
+            dir.path().join("settings.py"),
+            super::python_literal_module(&value),
+        )
+        .unwrap();
+        let out = std::process::Command::new(python)
+            .args([
+                "-I",
+                "-c",
+                "import json, sys; sys.path.insert(0, sys.argv[1]); import settings; \
+                 print(json.dumps(settings.CONFIG)); print(sorted(vars(settings)))",
+            ])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut lines = text.lines();
+        let back: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+        assert_eq!(back, value);
+        assert!(!lines.next().unwrap().contains("'true'"), "the helper names are gone");
     }
 }
