@@ -309,8 +309,9 @@ fn find_base(
 }
 
 /// A new env at `dir` from the env `base`: its files linked (the scripts in `bin/`, which are
-/// rewritten, copied; the bytecode compiled so far comes along), then `requirements` installed over it, as pip
-/// installs what `get_requires_for_build_wheel` adds into the env of the static requirements.
+/// rewritten, copied; the bytecode compiled so far comes along), then `requirements` installed
+/// over it, as pip installs what `get_requires_for_build_wheel` adds into the env of the static
+/// requirements.
 fn extend(
     build: &BuildPython,
     base: &Path,

@@ -6,8 +6,8 @@
 //! by the import itself, as in any venv; the result is the same bytecode either way.
 //!
 //! The compile writes `.pyx-bytecode` into the env when done; an env reused without it (an earlier
-//! run was stopped) is compiled again, which skips every module whose bytecode is current.
-//! `pyx` waits for the compiles it started before it exits ([`wait_all`]).
+//! run ended first) is compiled again, which skips every module whose bytecode is current. A
+//! compile still running when pyx exits is stopped ([`stop_all`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -46,13 +46,6 @@ pub fn compile_in_background(dir: &Path, python: &Path, site_packages: &Path) {
     }
 }
 
-/// Whether this process is still compiling the env at `dir`.
-pub fn is_compiling(dir: &Path) -> bool {
-    let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-    running.retain_mut(|(_, child)| matches!(child.try_wait(), Ok(None)));
-    running.iter().any(|(d, _)| d == dir)
-}
-
 /// Stop this process's compile of the env at `dir`, if one runs (between two modules: no
 /// bytecode file is left half-written); the env stays without its marker.
 pub fn stop(dir: &Path) {
@@ -68,35 +61,31 @@ pub fn stop(dir: &Path) {
     let _ = child.wait();
 }
 
-/// Wait for every compile this process started (pyx does before it exits, so no child outlives
-/// it writing into a cache that may be removed next).
-pub fn wait_all() {
-    let children = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(|e| e.into_inner()));
-    for (dir, mut child) in children {
-        let started = std::time::Instant::now();
-        match child.wait() {
-            Ok(status) if !status.success() => {
-                tracing::debug!(
-                    "bytecode of `{}`: the compile exited with {status}",
-                    dir.display()
-                )
-            }
-            Err(e) => tracing::debug!("bytecode of `{}`: {e}", dir.display()),
-            Ok(_) => {}
-        }
-        let waited = started.elapsed();
-        if waited > std::time::Duration::from_millis(50) {
-            tracing::debug!(
-                "waited {waited:.2?} for the bytecode of `{}` before exiting",
-                dir.display()
-            );
-        }
+/// Stop every compile this process started that still runs, as pyx exits (so none outlives it
+/// writing into a cache that may be removed next, and a short run does not wait for one). What
+/// is left is compiled by the imports that need it, or by the next run's compile.
+pub fn stop_all() {
+    let dirs: Vec<PathBuf> = RUNNING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|(dir, _)| dir.clone())
+        .collect();
+    for dir in dirs {
+        stop(&dir);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether this process is still compiling the env at `dir`.
+    fn is_compiling(dir: &Path) -> bool {
+        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        running.retain_mut(|(_, child)| matches!(child.try_wait(), Ok(None)));
+        running.iter().any(|(d, _)| d == dir)
+    }
 
     #[test]
     fn the_compile_skips_modules_an_extension_shadows_and_marks_the_env() {
@@ -124,9 +113,10 @@ mod tests {
         fs_err::write(pkg.join("broken.py"), "def (:\n").unwrap();
 
         compile_in_background(env.path(), &python, &site);
-        assert!(is_compiling(env.path()) || env.path().join(MARKER).exists());
-        wait_all();
-        assert!(!is_compiling(env.path()));
+        let started = std::time::Instant::now();
+        while is_compiling(env.path()) && started.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
 
         assert!(
             env.path().join(MARKER).is_file(),
@@ -147,5 +137,50 @@ mod tests {
         // a complete env is not compiled again
         compile_in_background(env.path(), &python, &site);
         assert!(!is_compiling(env.path()));
+    }
+
+    /// A compile stopped (as when its env is copied, or pyx exits) leaves no marker and no
+    /// half-written file; the next one finishes the env.
+    #[test]
+    fn a_stopped_compile_leaves_only_whole_bytecode_and_is_finished_later() {
+        let Ok(python) = which::which("python3") else {
+            eprintln!("skipped: no python3");
+            return;
+        };
+        let env = tempfile::tempdir().unwrap();
+        let site = env.path().join("site-packages");
+        for p in 0..20 {
+            let pkg = site.join(format!("pkg{p}"));
+            fs_err::create_dir_all(&pkg).unwrap();
+            for m in 0..40 {
+                let body: String = (0..50)
+                    .map(|i| format!("def f{i}(x):\n    return x + {i}\n"))
+                    .collect();
+                fs_err::write(pkg.join(format!("m{m}.py")), body).unwrap();
+            }
+        }
+        compile_in_background(env.path(), &python, &site);
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        stop(env.path());
+        assert!(!is_compiling(env.path()));
+        assert!(
+            !env.path().join(MARKER).exists(),
+            "a stopped compile is not complete"
+        );
+        let leftovers: Vec<_> = walkdir::WalkDir::new(&site)
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .filter(|p| p.parent().is_some_and(|d| d.ends_with("__pycache__")))
+            .filter(|p| p.extension() != Some("pyc".as_ref()))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+
+        compile_in_background(env.path(), &python, &site);
+        let started = std::time::Instant::now();
+        while is_compiling(env.path()) && started.elapsed().as_secs() < 120 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(env.path().join(MARKER).is_file());
+        assert!(site.join("pkg19/__pycache__").is_dir());
     }
 }

@@ -391,7 +391,10 @@ impl CrossEnv {
             "environ": self.tool_environ(),
             "build_site": self.record.build_site,
         });
-        write_if_changed(&site.join("_pyx_cross_config.py"), &python_literal_module(&patch))?;
+        write_if_changed(
+            &site.join("_pyx_cross_config.py"),
+            &python_literal_module(&patch),
+        )?;
 
         let shim_config = self.shim_config();
         write_if_changed(
@@ -596,11 +599,18 @@ mod tests {
             .arg(dir.path())
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8(out.stdout).unwrap();
         let mut lines = text.lines();
         let back: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
         assert_eq!(back, value);
-        assert!(!lines.next().unwrap().contains("'true'"), "the helper names are gone");
+        assert!(
+            !lines.next().unwrap().contains("'true'"),
+            "the helper names are gone"
+        );
     }
 }
