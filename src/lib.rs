@@ -67,7 +67,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> u8 {
     };
     init_logging(&cli.global);
     let result = commands::run(cli);
-    crossenv::bytecode::stop_all();
+    crossenv::bytecode::wait_all();
     interrupt::wait_if_interrupted();
     match result {
         Ok(status) => status.into(),

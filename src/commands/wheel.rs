@@ -73,6 +73,7 @@ pub fn run(args: WheelArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         index,
     )?;
     let run = pipeline::run(&pipeline, &requirements)?;
+    crate::crossenv::bytecode::stop_all();
     drop(reporter);
     let cache_use = CacheUse::of(&launch, &run.packages, sccache_before);
 

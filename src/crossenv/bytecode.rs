@@ -7,7 +7,8 @@
 //!
 //! The compile writes `.pyx-bytecode` into the env when done; an env reused without it (an earlier
 //! run ended first) is compiled again, which skips every module whose bytecode is current. A
-//! compile still running when pyx exits is stopped ([`stop_all`]).
+//! compile still running when `pyx wheel` ends is stopped ([`stop_all`]); other commands wait for
+//! theirs before pyx exits ([`wait_all`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -61,9 +62,9 @@ pub fn stop(dir: &Path) {
     let _ = child.wait();
 }
 
-/// Stop every compile this process started that still runs, as pyx exits (so none outlives it
-/// writing into a cache that may be removed next, and a short run does not wait for one). What
-/// is left is compiled by the imports that need it, or by the next run's compile.
+/// Stop every compile this process started that still runs: `pyx wheel` does as it ends, so a
+/// short run does not wait for one (its hooks wrote the bytecode of what they imported; the rest is
+/// compiled by the imports that need it, or by the next run's compile).
 pub fn stop_all() {
     let dirs: Vec<PathBuf> = RUNNING
         .lock()
@@ -73,6 +74,26 @@ pub fn stop_all() {
         .collect();
     for dir in dirs {
         stop(&dir);
+    }
+}
+
+/// Wait for every compile this process started: pyx does before it exits, so no child outlives it
+/// writing into a cache that may be removed next, and an env made by `pyx env create` for use by
+/// hand has all its bytecode (a machine may set `PYTHONDONTWRITEBYTECODE`, and then every meson
+/// process would compile meson again).
+pub fn wait_all() {
+    let children = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(|e| e.into_inner()));
+    for (dir, mut child) in children {
+        match child.wait() {
+            Ok(status) if !status.success() => {
+                tracing::debug!(
+                    "bytecode of `{}`: the compile exited with {status}",
+                    dir.display()
+                )
+            }
+            Err(e) => tracing::debug!("bytecode of `{}`: {e}", dir.display()),
+            Ok(_) => {}
+        }
     }
 }
 
