@@ -108,12 +108,22 @@ mod tests {
         running.iter().any(|(d, _)| d == dir)
     }
 
+    /// Until this process's compile of `dir` has ended (two minutes at most).
+    fn wait_for(dir: &Path) {
+        let started = std::time::Instant::now();
+        while is_compiling(dir) && started.elapsed().as_secs() < 120 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// pyx needs a build Python; the tests run the one on PATH.
+    fn python3() -> PathBuf {
+        which::which("python3").expect("python3 on PATH")
+    }
+
     #[test]
     fn the_compile_skips_modules_an_extension_shadows_and_marks_the_env() {
-        let Ok(python) = which::which("python3") else {
-            eprintln!("skipped: no python3");
-            return;
-        };
+        let python = python3();
         let env = tempfile::tempdir().unwrap();
         let site = env.path().join("site-packages");
         let pkg = site.join("pkg");
@@ -134,10 +144,7 @@ mod tests {
         fs_err::write(pkg.join("broken.py"), "def (:\n").unwrap();
 
         compile_in_background(env.path(), &python, &site);
-        let started = std::time::Instant::now();
-        while is_compiling(env.path()) && started.elapsed().as_secs() < 60 {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        wait_for(env.path());
 
         assert!(
             env.path().join(MARKER).is_file(),
@@ -164,10 +171,7 @@ mod tests {
     /// half-written file; the next one finishes the env.
     #[test]
     fn a_stopped_compile_leaves_only_whole_bytecode_and_is_finished_later() {
-        let Ok(python) = which::which("python3") else {
-            eprintln!("skipped: no python3");
-            return;
-        };
+        let python = python3();
         let env = tempfile::tempdir().unwrap();
         let site = env.path().join("site-packages");
         for p in 0..20 {
@@ -197,10 +201,7 @@ mod tests {
         assert!(leftovers.is_empty(), "{leftovers:?}");
 
         compile_in_background(env.path(), &python, &site);
-        let started = std::time::Instant::now();
-        while is_compiling(env.path()) && started.elapsed().as_secs() < 120 {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        wait_for(env.path());
         assert!(env.path().join(MARKER).is_file());
         assert!(site.join("pkg19/__pycache__").is_dir());
     }
