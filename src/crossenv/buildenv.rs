@@ -12,7 +12,7 @@ use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 use sha2::{Digest, Sha256};
 
 use super::bytecode;
-use super::installer::Installer;
+use super::installer::{self, Installer};
 use crate::cache::cache_dir;
 use crate::printer::with_hint;
 use crate::python::{BuildPython, major_minor};
@@ -535,23 +535,8 @@ fn install(
             ),
         }
     }
-    let pip_install = |cmd: &mut Command| {
-        cmd.args([
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            "--no-compile",
-        ])
-        .args(pip_args)
-        .args(requirements)
-        .env_remove("_PYTHON_SYSCONFIGDATA_NAME")
-        .env_remove("_PYTHON_HOST_PLATFORM")
-        .env_remove("PYTHONPATH");
-        run(cmd)
-    };
-    let mut outer = Command::new(&build.executable);
-    outer.args(["-m", "pip", "--python"]).arg(&python);
-    let result = pip_install(&mut outer).or_else(|e| {
+    let mut outer = Installer::Pip.command(&build.executable, &python, requirements, pip_args);
+    let result = run(&mut outer).or_else(|e| {
         if !e.to_string().contains("no such option: --python")
             && !e.to_string().contains("No module named pip")
         {
@@ -561,7 +546,7 @@ fn install(
             .context("cannot install pip into the build env")?;
         let mut inner = Command::new(&python);
         inner.args(["-m", "pip"]);
-        pip_install(&mut inner)
+        run(&mut installer::pip_install(inner, requirements, pip_args))
     });
     result.map_err(|e| {
         let hint = if pip_args.iter().any(|a| a == "--no-index") {

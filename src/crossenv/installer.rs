@@ -78,23 +78,37 @@ impl Installer {
                 cmd
             }
             Installer::Pip => {
-                let mut cmd = Command::new(build_python);
-                cmd.args(["-m", "pip", "--python"]).arg(python).args([
-                    "install",
-                    "-q",
-                    "--disable-pip-version-check",
-                    "--no-compile",
-                ]);
-                cmd
+                let mut pip = Command::new(build_python);
+                pip.args(["-m", "pip", "--python"]).arg(python);
+                return pip_install(pip, requirements, index_args);
             }
         };
-        cmd.args(index_args)
-            .args(requirements)
-            .env_remove("_PYTHON_SYSCONFIGDATA_NAME")
-            .env_remove("_PYTHON_HOST_PLATFORM")
-            .env_remove("PYTHONPATH");
+        cmd.args(index_args).args(requirements);
+        for_the_build_machine(&mut cmd);
         cmd
     }
+}
+
+/// `pip` (a command that runs pip) made to install `requirements` with `index_args` for the build
+/// machine, without bytecode (see [`super::bytecode`]).
+pub fn pip_install(mut pip: Command, requirements: &[String], index_args: &[String]) -> Command {
+    pip.args([
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "--no-compile",
+    ])
+    .args(index_args)
+    .args(requirements);
+    for_the_build_machine(&mut pip);
+    pip
+}
+
+/// An installer runs for the build machine, whatever a cross env around pyx says of the target.
+fn for_the_build_machine(cmd: &mut Command) {
+    cmd.env_remove("_PYTHON_SYSCONFIGDATA_NAME")
+        .env_remove("_PYTHON_HOST_PLATFORM")
+        .env_remove("PYTHONPATH");
 }
 
 /// The uv that `found` runs. A version manager's shim (pyenv's `<root>/shims/uv`: a script that

@@ -541,8 +541,6 @@ impl CrossEnv {
     }
 }
 
-/// The target's multiarch directory name when the sysroot uses one (Debian); empty for a root
-/// without (Buildroot, Yocto), where the build machine's multiarch dirs map to plain `lib`/`include`.
 /// A Python module binding `CONFIG` to `value`. JSON is a Python expression once `true`, `false`
 /// and `null` are names: serde_json writes only escapes Python reads alike (`\"`, `\\`, `\n`,
 /// `\uXXXX` ...) and other characters as UTF-8, Python's source encoding.
@@ -555,6 +553,8 @@ fn python_literal_module(value: &serde_json::Value) -> String {
     )
 }
 
+/// The target's multiarch directory name when the sysroot uses one (Debian); empty for a root
+/// without (Buildroot, Yocto), where the build machine's multiarch dirs map to plain `lib`/`include`.
 fn target_multiarch(sysroot: &Path, multiarch: &str) -> String {
     let used = !multiarch.is_empty()
         && ["usr/lib", "usr/include", "lib"]

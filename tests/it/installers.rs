@@ -88,9 +88,9 @@ fn a_pip_conf_uv_cannot_follow_goes_to_pip() {
     );
 }
 
-/// This machine sets `PYTHONDONTWRITEBYTECODE`: uv is told to compile the env's bytecode
-/// (`--compile-bytecode`) and the build's Python processes still write what is missing, so later
-/// hooks (and meson's processes) import compiled modules.
+/// This machine sets `PYTHONDONTWRITEBYTECODE`: the build env's bytecode is still compiled (in the
+/// background, after uv installs it without) and the build's Python processes write what they
+/// import, so later hooks (and meson's processes) import compiled modules.
 #[test]
 fn a_uv_build_env_gets_bytecode_despite_pythondontwritebytecode() {
     require_tools!(CROSS[0], "uv");
