@@ -1,4 +1,4 @@
-"""Read a target Python's `_sysconfigdata_*.py` without executing it (run with -I -B).
+"""Read a target Python's `_sysconfigdata_*.py` without executing it (run with -I -B -S).
 
 argv[1]: the file. Prints {"kind": "sysconfigdata", "build_time_vars": {...}} as JSON. The module is
 parsed with `ast` and its `build_time_vars` literal evaluated with `ast.literal_eval`, so no code

@@ -233,7 +233,20 @@ impl TargetProfile {
         target: &'static Target,
         sysroot: PathBuf,
     ) -> Result<TargetProfile> {
-        let python = TargetPython::read(&sysroot, req.target_python.as_deref(), build)?;
+        // The compiler probes run while the build Python reads the target's sysconfig data.
+        let (python, toolchain) = std::thread::scope(|scope| {
+            let toolchain = scope.spawn(|| {
+                crate::platform::toolchain::resolve(
+                    target,
+                    req.cc.as_deref(),
+                    req.cxx.as_deref(),
+                    &sysroot,
+                )
+            });
+            let python = TargetPython::read(&sysroot, req.target_python.as_deref(), build);
+            (python, toolchain.join())
+        });
+        let python = python?;
         if major_minor(&python.version) != build.major_minor() {
             return Err(with_hint(
                 ProfileError::VersionMismatch {
@@ -268,12 +281,7 @@ impl TargetProfile {
                 python.ext_suffix
             );
         }
-        let toolchain = crate::platform::toolchain::resolve(
-            target,
-            req.cc.as_deref(),
-            req.cxx.as_deref(),
-            &sysroot,
-        )?;
+        let toolchain = toolchain.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         Ok(TargetProfile {
             target: target.name.to_string(),
             glibc: GlibcVersion::of_sysroot(&sysroot, &python.multiarch),

@@ -42,7 +42,13 @@ impl BuildPython {
 
     /// Describe the interpreter `exe` with the probe script.
     pub fn probe(exe: &Path, origin: Origin) -> Result<BuildPython> {
-        let out = run_script_raw(exe, include_str!("../../shims/probe_build_python.py"), &[])?;
+        // With `site`: some Pythons (Debian's) set a venv's `sys.prefix` there.
+        let out = run_script_raw(
+            exe,
+            &["-I", "-B"],
+            include_str!("../../shims/probe_build_python.py"),
+            &[],
+        )?;
         let mut me: BuildPython = serde_json::from_str(out.trim())
             .with_context(|| format!("unexpected reply from the build Python probe: {out}"))?;
         me.origin = origin;
@@ -59,9 +65,11 @@ impl BuildPython {
         major_minor(&self.version)
     }
 
-    /// Run an embedded script with this interpreter in isolated mode; returns its stdout.
+    /// Run an embedded script that needs only the standard library with this interpreter, in
+    /// isolated mode and without `site` (its `.pth` files cost more than the script); returns its
+    /// stdout.
     pub fn run_script(&self, script: &str, args: &[&str]) -> Result<String> {
-        run_script_raw(&self.executable, script, args)
+        run_script_raw(&self.executable, &["-I", "-B", "-S"], script, args)
     }
 }
 
@@ -98,9 +106,10 @@ pub fn major_minor(version: &str) -> &str {
     }
 }
 
-fn run_script_raw(python: &Path, script: &str, args: &[&str]) -> Result<String> {
+fn run_script_raw(python: &Path, flags: &[&str], script: &str, args: &[&str]) -> Result<String> {
     let out = Command::new(python)
-        .args(["-I", "-B", "-c", script])
+        .args(flags)
+        .args(["-c", script])
         .args(args)
         .output()
         .with_context(|| format!("failed to start `{}`", python.display()))?;
