@@ -65,9 +65,14 @@ pub fn run(args: VerifyArgs) -> Result<ExitStatus> {
     let unsound = reports.iter().filter(|r| !r.is_sound()).count();
     let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
     eprintln!(
-        "verified {} wheel(s): {} sound, {unsound} with {findings} finding(s){}",
+        "verified {} wheel(s): {} sound{}{}",
         reports.len(),
         reports.len() - unsound,
+        if unsound > 0 {
+            format!(", {unsound} with {findings} finding(s)")
+        } else {
+            String::new()
+        },
         if io_errors > 0 {
             format!(", {io_errors} unreadable")
         } else {
