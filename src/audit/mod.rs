@@ -139,6 +139,23 @@ impl AuditReport {
             .unwrap_or_default()
     }
 
+    /// The shared libraries the wheel's binaries load from the device's system: each `DT_NEEDED`
+    /// name that is not shipped in the wheel, not part of glibc or the compiler's runtime, and
+    /// not one the target's Python needs itself (zlib, expat). `pip install` does not bring these;
+    /// the device must have them. Sorted, each once.
+    pub fn system_libraries(&self) -> Vec<String> {
+        let mut libs: Vec<String> = self
+            .elfs
+            .iter()
+            .flat_map(|e| &e.info.needed)
+            .filter(|lib| !policy::is_base_system(lib) && !self.bundles(lib))
+            .cloned()
+            .collect();
+        libs.sort();
+        libs.dedup();
+        libs
+    }
+
     /// True when a library of that file name ships inside the wheel.
     pub fn bundles(&self, lib: &str) -> bool {
         self.members

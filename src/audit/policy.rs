@@ -109,6 +109,30 @@ pub fn is_glibc_loader(lib: &str) -> bool {
     lib.starts_with("ld-linux") || lib.starts_with("ld64.so.") || lib == "ld.so.1"
 }
 
+/// True for a library every glibc system with the target's Python has: glibc's own (and its
+/// loader), the compiler runtime (`libgcc_s`, `libstdc++`, `libatomic`), and zlib and expat, which
+/// Python's standard library links.
+pub fn is_base_system(lib: &str) -> bool {
+    const BASE: &[&str] = &[
+        "libc.so.6",
+        "libm.so.6",
+        "libmvec.so.1",
+        "libanl.so.1",
+        "libdl.so.2",
+        "librt.so.1",
+        "libnsl.so.1",
+        "libutil.so.1",
+        "libpthread.so.0",
+        "libresolv.so.2",
+        "libgcc_s.so.1",
+        "libstdc++.so.6",
+        "libatomic.so.1",
+        "libz.so.1",
+        "libexpat.so.1",
+    ];
+    BASE.contains(&lib) || is_glibc_loader(lib)
+}
+
 /// The policies that cover a wheel architecture, oldest glibc first.
 pub fn policies_for(arch: &str) -> impl Iterator<Item = &'static Policy> + '_ {
     POLICIES.iter().filter(move |p| p.limits(arch).is_some())

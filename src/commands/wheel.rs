@@ -477,7 +477,51 @@ pub fn summary_table(reports: &[PackageReport]) -> String {
         let version = r.version.as_deref().unwrap_or_default();
         Some((format!("{} {version}", r.name), r.rust.as_ref()?))
     })));
+    out.push_str(&system_library_note(reports));
     out
+}
+
+/// Below the table: the wheels that load shared libraries from the device's system, which `pip
+/// install` does not bring, with the target's packages that ship them.
+fn system_library_note(reports: &[PackageReport]) -> String {
+    let rows: Vec<&PackageReport> = reports
+        .iter()
+        .filter(|r| !r.system_libraries.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut packages: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| &r.system_libraries)
+        .filter_map(|l| l.package.as_deref())
+        .collect();
+    packages.sort();
+    packages.dedup();
+    let note = rows.iter().fold(
+        Diagnostic::note("wheels that load libraries from the device's system (not in the wheel)"),
+        |d, r| {
+            let libs: Vec<String> = r
+                .system_libraries
+                .iter()
+                .map(|l| match &l.package {
+                    Some(p) => format!("{} ({p})", l.soname),
+                    None => l.soname.clone(),
+                })
+                .collect();
+            let version = r.version.as_deref().unwrap_or_default();
+            d.field(&format!("{} {version}", r.name), libs.join(", "))
+        },
+    );
+    let hint = if packages.is_empty() {
+        "install these libraries on the device before the wheels".to_string()
+    } else {
+        format!(
+            "install them on the device before the wheels (Debian: `apt install {}`)",
+            packages.join(" ")
+        )
+    };
+    note.hint(&hint).render()
 }
 
 /// Below the table: the packages whose only wheel for the target was a pure-Python fallback (a

@@ -13,7 +13,7 @@ use super::scratch::ScratchDir;
 use super::source::{self, SourceTree};
 use super::target_deps::Prepared;
 use super::wheel_cache::{CacheKey, CachedInfo, lock_entry, read_cached, store_cached};
-use super::{Landed, PackageReport, Provenance, Stage};
+use super::{Landed, PackageReport, Provenance, Stage, SystemLibrary};
 use crate::audit::{FindingKind, audit_wheel, derive_platform_tags};
 use crate::crossenv::buildenv::InstalledDist;
 use crate::crossenv::busy_seconds;
@@ -40,6 +40,8 @@ struct Finished {
     tags: Vec<PlatformTag>,
     /// `passed` or `pure`.
     audit: &'static str,
+    /// The shared libraries it loads from the device's system.
+    system_libraries: Vec<String>,
 }
 
 fn cache_io(what: &'static str) -> impl FnOnce(std::io::Error) -> Failure {
@@ -121,6 +123,12 @@ impl Pipeline<'_> {
             report.log = info.log;
             report.build_dependencies = info.build_dependencies;
             report.rust = info.rust;
+            report.system_libraries = match info.system_libraries {
+                Some(libs) => libs,
+                None => audit_wheel(&wheel, Some(self.profile.target()))
+                    .map(|a| SystemLibrary::look_up(a.system_libraries(), &self.profile.sysroot))
+                    .unwrap_or_default(),
+            };
             return Ok(wheel);
         }
         report.source = Some(Provenance::Built);
@@ -245,6 +253,8 @@ impl Pipeline<'_> {
             })?;
         report.tags = finished.tags.clone();
         report.audit = Some(finished.audit.to_string());
+        report.system_libraries =
+            SystemLibrary::look_up(finished.system_libraries, &self.profile.sysroot);
         let info = CachedInfo {
             backend: report.backend.clone(),
             audit: finished.audit.to_string(),
@@ -252,6 +262,7 @@ impl Pipeline<'_> {
             log: Some(log),
             build_dependencies: report.build_dependencies.clone(),
             rust: report.rust.clone(),
+            system_libraries: Some(report.system_libraries.clone()),
         };
         store_cached(&staging, &finished.wheel, &info, &cached_dir)
             .map_err(cache_io("cannot store the built wheel in the cache"))
@@ -414,6 +425,7 @@ impl Pipeline<'_> {
                 wheel: out,
                 tags,
                 audit: "pure",
+                system_libraries: Vec::new(),
             });
         }
         let tags =
@@ -422,6 +434,7 @@ impl Pipeline<'_> {
             rewrite::retag(wheel, &tags, Destination::Dir(out_dir)).map_err(Failure::Retag)?;
         let final_audit =
             audit_wheel(&retagged, Some(target)).map_err(Failure::UnreadableRetagged)?;
+        let system_libraries = final_audit.system_libraries();
         if let Some(f) = final_audit.findings.into_iter().next() {
             return Err(Failure::Audit(Box::new(f)));
         }
@@ -429,6 +442,7 @@ impl Pipeline<'_> {
             wheel: retagged,
             tags,
             audit: "passed",
+            system_libraries,
         })
     }
 }

@@ -13,7 +13,7 @@ use pep508_rs::{ExtraName, PackageName};
 use super::failure::Failure;
 use super::package::Pipeline;
 use super::source::{self, SourceTree};
-use super::{Landed, PackageReport, Provenance, Stage};
+use super::{Landed, PackageReport, Provenance, Stage, SystemLibrary};
 use crate::audit::audit_wheel;
 use crate::requirements::{Entry, Origin, Source};
 use crate::resolve::Package;
@@ -316,6 +316,8 @@ impl Pipeline<'_> {
                 self.reporter.stage(&label, Stage::Auditing);
                 let audit = audit_wheel(path, Some(self.profile.target()))
                     .map_err(Failure::UnreadableGiven)?;
+                report.system_libraries =
+                    SystemLibrary::look_up(audit.system_libraries(), &self.profile.sysroot);
                 if let Some(f) = audit.findings.into_iter().next() {
                     return Err(Failure::Audit(Box::new(f)));
                 }

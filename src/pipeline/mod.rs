@@ -4,7 +4,7 @@
 //! resolver in one place. Failures stay typed ([`failure`]) until the command renders them.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use serde::Serialize;
@@ -96,6 +96,9 @@ pub struct PackageReport {
     /// For a Rust extension: how it builds and the toolchain that built it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rust: Option<crate::rust::RustReport>,
+    /// The shared libraries its wheel loads from the device's system (not shipped in it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub system_libraries: Vec<SystemLibrary>,
     /// The last lines of the build log, for a failure.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log_tail: Vec<String>,
@@ -107,6 +110,27 @@ pub struct PackageReport {
     /// The name progress was reported under (the requirement text before the name is known).
     #[serde(skip)]
     pub label: String,
+}
+
+/// A shared library a wheel loads from the device's system, and the target's Debian package that
+/// ships it (when the sysroot is pyx's and one of its packages does).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SystemLibrary {
+    pub soname: String,
+    pub package: Option<String>,
+}
+
+impl SystemLibrary {
+    /// Each of `sonames`, with the package of `sysroot` that ships it.
+    pub fn look_up(sonames: Vec<String>, sysroot: &Path) -> Vec<SystemLibrary> {
+        sonames
+            .into_iter()
+            .map(|soname| SystemLibrary {
+                package: crate::sysroot::debian::runtime_package_for(sysroot, &soname),
+                soname,
+            })
+            .collect()
+    }
 }
 
 impl PackageReport {
@@ -128,6 +152,7 @@ impl PackageReport {
             failure: None,
             build_dependencies: Vec::new(),
             rust: None,
+            system_libraries: Vec::new(),
             log_tail: Vec::new(),
             pure_fallback: None,
             required_by: required_by.into(),

@@ -45,6 +45,10 @@ pub struct CachedInfo {
     /// The Rust toolchain that built it.
     #[serde(default)]
     pub rust: Option<crate::rust::RustReport>,
+    /// The shared libraries it loads from the device's system (`None` in entries made before
+    /// pyx recorded them).
+    #[serde(default)]
+    pub system_libraries: Option<Vec<crate::pipeline::SystemLibrary>>,
 }
 
 /// The file of an entry that holds its wheel's sha256, checked when the entry is used (entries of
@@ -194,6 +198,10 @@ mod tests {
             log: None,
             build_dependencies: Vec::new(),
             rust: None,
+            system_libraries: Some(vec![crate::pipeline::SystemLibrary {
+                soname: "libzmq.so.5".into(),
+                package: Some("libzmq5".into()),
+            }]),
         };
         let dest = dir.path().join("built/ab/abcd");
         assert!(read_cached(&dest).is_none());
@@ -202,7 +210,14 @@ mod tests {
         let (found, read) = read_cached(&dest).unwrap();
         assert_eq!(found, stored);
         assert_eq!(read.backend.as_deref(), Some("mesonpy"));
+        assert_eq!(read.system_libraries, info.system_libraries);
         assert!(!staging.exists());
+        // An entry from before pyx recorded system libraries says it does not know them.
+        let old: CachedInfo = serde_json::from_str(
+            r#"{"backend": null, "audit": "passed", "tags": [], "log": null}"#,
+        )
+        .unwrap();
+        assert_eq!(old.system_libraries, None);
 
         std::fs::create_dir(&staging).unwrap();
         std::fs::write(&wheel, b"rebuilt").unwrap();
@@ -224,6 +239,7 @@ mod tests {
             log: None,
             build_dependencies: Vec::new(),
             rust: None,
+            system_libraries: None,
         };
         let good = concat!(
             env!("CARGO_MANIFEST_DIR"),

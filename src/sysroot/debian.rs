@@ -236,6 +236,37 @@ pub fn dev_package_for(sysroot: &Path, missing: &MissingFile) -> Option<String> 
         .find_map(|stem| dev_package_by_stem(&apt, missing, stem))
 }
 
+/// The package of the sysroot that ships the shared library `soname` (`libzmq.so.5` →
+/// `libzmq5`): the one a device needs installed for a wheel that links it. Read from the `.deb`
+/// files the root was unpacked from, likeliest names first. `None` for a root pyx did not make
+/// (`--sysroot`), or when none of its packages ships the library.
+pub fn runtime_package_for(sysroot: &Path, soname: &str) -> Option<String> {
+    let info = SysrootInfo::read(sysroot)?;
+    let apt = PrivateApt::existing(info.release()?, &info.debian_arch)?;
+    let stem = soname.split(".so").next().unwrap_or(soname);
+    let mut names: Vec<&str> = info
+        .packages
+        .iter()
+        .filter_map(|p| p.split_whitespace().next())
+        .filter(|n| !n.ends_with("-dev") && !n.ends_with("-doc"))
+        .collect();
+    names.sort_by_key(|n| (!n.starts_with(stem), !n.starts_with("lib"), n.len()));
+    let wanted = format!("/{soname}");
+    names.into_iter().find_map(|name| {
+        let deb = apt.downloaded(name)?;
+        let out = Command::new("dpkg-deb").arg("-c").arg(&deb).output().ok()?;
+        let ships = String::from_utf8_lossy(&out.stdout).lines().any(|line| {
+            // `-rw-r--r-- root/root 1234 2023-01-01 00:00 ./usr/lib/x/libz.so.1 -> libz.so.1.2`
+            let member = line.split(" -> ").next().unwrap_or(line);
+            member
+                .split_whitespace()
+                .last()
+                .is_some_and(|p| p.ends_with(&wanted))
+        });
+        ships.then(|| name.to_string())
+    })
+}
+
 /// [`dev_package_for`] with one name stem.
 fn dev_package_by_stem(apt: &PrivateApt, missing: &MissingFile, stem: &str) -> Option<String> {
     let stem = regex::escape(stem);

@@ -19,6 +19,8 @@ fn with_libyaml_builds_pyyaml_with_its_c_extension() {
             "pyyaml==6.0.2",
             "--no-binary",
             "pyyaml",
+            "--report",
+            "r.json",
         ],
     );
     assert!(ok, "{stderr}");
@@ -26,6 +28,19 @@ fn with_libyaml_builds_pyyaml_with_its_c_extension() {
         wheelhouse(&ctx),
         ["pyyaml-6.0.2-cp311-cp311-linux_armv7l.whl"],
         "{stderr}"
+    );
+    // The extension links the sysroot's libyaml, which the device must have: the summary says
+    // so, with the target's Debian package that ships it (read from the sysroot's .deb files).
+    assert!(
+        stderr.contains("note: wheels that load libraries from the device's system")
+            && stderr.contains("PyYAML 6.0.2: libyaml-0.so.2 (libyaml-0-2)")
+            && stderr.contains("(Debian: `apt install libyaml-0-2`)"),
+        "{stderr}"
+    );
+    let report = report(&ctx, Path::new("r.json"));
+    assert_eq!(
+        report["packages"][0]["system_libraries"],
+        serde_json::json!([{"soname": "libyaml-0.so.2", "package": "libyaml-0-2"}])
     );
     let out = run_on_target(
         &ctx,
