@@ -56,13 +56,24 @@ impl BuildEnv {
         requirements: &[String],
         pip_args: &[String],
     ) -> Result<BuildEnv> {
+        let env = Self::find_or_make(build, requirements, pip_args)?;
+        // In the background, unless it is done (see [`bytecode`]).
+        bytecode::compile_in_background(&env.dir, &env.python, &env.site_packages);
+        Ok(env)
+    }
+
+    /// [`Self::ensure`] before the bytecode compile is started.
+    fn find_or_make(
+        build: &BuildPython,
+        requirements: &[String],
+        pip_args: &[String],
+    ) -> Result<BuildEnv> {
         let key = key(build, requirements, pip_args);
         let root = cache_dir().join("build-envs");
         fs_err::create_dir_all(&root)?;
         let dir = root.join(&key);
         let env = BuildEnv::at(&dir, build);
         if dir.join(MARKER).is_file() {
-            env.compile_bytecode();
             return Ok(env);
         }
         // One creation at a time: a build waiting here may then share the env just made.
@@ -71,7 +82,6 @@ impl BuildEnv {
             .lock()
             .context("cannot lock the build env cache")?;
         if dir.join(MARKER).is_file() {
-            env.compile_bytecode();
             return Ok(env);
         }
         if let Some(existing) = pip_args
@@ -84,7 +94,6 @@ impl BuildEnv {
                 existing.dir.display(),
                 requirements.join(" ")
             );
-            existing.compile_bytecode();
             return Ok(existing);
         }
         let creating = std::time::Instant::now();
@@ -130,13 +139,7 @@ impl BuildEnv {
             fs_err::remove_dir_all(&dir)?;
         }
         fs_err::rename(tmp.keep(), &dir)?;
-        env.compile_bytecode();
         Ok(env)
-    }
-
-    /// Start compiling its bytecode in the background unless that is done (see [`bytecode`]).
-    fn compile_bytecode(&self) {
-        bytecode::compile_in_background(&self.dir, &self.python, &self.site_packages);
     }
 
     fn at(dir: &Path, build: &BuildPython) -> BuildEnv {

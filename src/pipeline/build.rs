@@ -12,7 +12,9 @@ use super::package::Pipeline;
 use super::scratch::ScratchDir;
 use super::source::{self, SourceTree};
 use super::target_deps::Prepared;
-use super::wheel_cache::{CacheKey, CachedInfo, lock_entry, read_cached, store_cached};
+use super::wheel_cache::{
+    CacheKey, CachedInfo, lock_entry, read_cached, store_cached, update_info,
+};
 use super::{Landed, PackageReport, Provenance, Stage, SystemLibrary};
 use crate::audit::{FindingKind, audit_wheel, derive_platform_tags};
 use crate::crossenv::buildenv::InstalledDist;
@@ -114,8 +116,23 @@ impl Pipeline<'_> {
             .transpose()
             .map_err(cache_io("cannot lock the built-wheel cache"))?;
         if !self.settings.no_cache
-            && let Some((wheel, info)) = read_cached(&cached_dir)
+            && let Some((wheel, mut info)) = read_cached(&cached_dir)
         {
+            if info.system_libraries.is_none() {
+                // An entry from before pyx recorded them: audited once, then recorded in it.
+                match audit_wheel(&wheel, Some(self.profile.target())) {
+                    Ok(audit) => {
+                        info.system_libraries = Some(SystemLibrary::look_up(
+                            audit.system_libraries(),
+                            &self.profile.sysroot,
+                        ));
+                        if let Err(e) = update_info(&cached_dir, &info) {
+                            tracing::debug!("cannot update `{}`: {e}", cached_dir.display());
+                        }
+                    }
+                    Err(e) => tracing::debug!("cannot audit `{}`: {e}", wheel.display()),
+                }
+            }
             report.source = Some(Provenance::Cached);
             report.backend = info.backend;
             report.audit = Some(info.audit);
@@ -123,12 +140,7 @@ impl Pipeline<'_> {
             report.log = info.log;
             report.build_dependencies = info.build_dependencies;
             report.rust = info.rust;
-            report.system_libraries = match info.system_libraries {
-                Some(libs) => libs,
-                None => audit_wheel(&wheel, Some(self.profile.target()))
-                    .map(|a| SystemLibrary::look_up(a.system_libraries(), &self.profile.sysroot))
-                    .unwrap_or_default(),
-            };
+            report.system_libraries = info.system_libraries.unwrap_or_default();
             return Ok(wheel);
         }
         report.source = Some(Provenance::Built);

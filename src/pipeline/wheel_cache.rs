@@ -109,6 +109,13 @@ pub fn read_cached(dir: &Path) -> Option<(PathBuf, CachedInfo)> {
     }
 }
 
+/// Replace the info of the entry `dir` (its lock held), atomically.
+pub fn update_info(dir: &Path, info: &CachedInfo) -> std::io::Result<()> {
+    let tmp = dir.join("info.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(info)?)?;
+    std::fs::rename(tmp, dir.join("info.json"))
+}
+
 fn drop_damaged<T>(dir: &Path, why: &str) -> Option<T> {
     tracing::warn!(
         "the built-wheel cache entry `{}` is damaged ({why}); building the package again",
@@ -218,6 +225,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(old.system_libraries, None);
+        let mut updated = read;
+        updated.system_libraries = Some(Vec::new());
+        update_info(&dest, &updated).unwrap();
+        let (_, read) = read_cached(&dest).unwrap();
+        assert_eq!(read.system_libraries, Some(Vec::new()));
 
         std::fs::create_dir(&staging).unwrap();
         std::fs::write(&wheel, b"rebuilt").unwrap();

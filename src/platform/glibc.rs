@@ -129,7 +129,7 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&v).unwrap(),
             "\"2.36\"",
-            "written as text in profiles and patch.json"
+            "written as text in profiles and the cross env's settings"
         );
         assert_eq!(
             GlibcVersion::from_symbol_version("2.3.4"),
