@@ -123,12 +123,11 @@ pub struct SystemLibrary {
 impl SystemLibrary {
     /// Each of `sonames`, with the package of `sysroot` that ships it.
     pub fn look_up(sonames: Vec<String>, sysroot: &Path) -> Vec<SystemLibrary> {
+        let packages = crate::sysroot::debian::runtime_packages_for(sysroot, &sonames);
         sonames
             .into_iter()
-            .map(|soname| SystemLibrary {
-                package: crate::sysroot::debian::runtime_package_for(sysroot, &soname),
-                soname,
-            })
+            .zip(packages)
+            .map(|(soname, package)| SystemLibrary { soname, package })
             .collect()
     }
 }

@@ -2,6 +2,7 @@
 //! private apt state (pyx's sources for that release, never the host's package database), `apt-get
 //! install --download-only` for the dependency closure and `dpkg-deb -x` to unpack.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -236,35 +237,66 @@ pub fn dev_package_for(sysroot: &Path, missing: &MissingFile) -> Option<String> 
         .find_map(|stem| dev_package_by_stem(&apt, missing, stem))
 }
 
-/// The package of the sysroot that ships the shared library `soname` (`libzmq.so.5` →
-/// `libzmq5`): the one a device needs installed for a wheel that links it. Read from the `.deb`
-/// files the root was unpacked from, likeliest names first. `None` for a root pyx did not make
-/// (`--sysroot`), or when none of its packages ships the library.
-pub fn runtime_package_for(sysroot: &Path, soname: &str) -> Option<String> {
-    let info = SysrootInfo::read(sysroot)?;
-    let apt = PrivateApt::existing(info.release()?, &info.debian_arch)?;
-    let stem = soname.split(".so").next().unwrap_or(soname);
-    let mut names: Vec<&str> = info
+/// For each of `sonames`, the package of the sysroot that ships that shared library
+/// (`libzmq.so.5` → `libzmq5`): the one a device needs installed for a wheel that links it. Read
+/// from the `.deb` files the root was unpacked from, likeliest names first, each listed at most
+/// once. `None` for a root pyx did not make (`--sysroot`), or when none of its packages ships the
+/// library.
+pub fn runtime_packages_for(sysroot: &Path, sonames: &[String]) -> Vec<Option<String>> {
+    if sonames.is_empty() {
+        return Vec::new();
+    }
+    let root = SysrootInfo::read(sysroot).and_then(|info| {
+        let apt = PrivateApt::existing(info.release()?, &info.debian_arch)?;
+        Some((info, apt))
+    });
+    let Some((info, apt)) = root else {
+        return vec![None; sonames.len()];
+    };
+    let names: Vec<&str> = info
         .packages
         .iter()
         .filter_map(|p| p.split_whitespace().next())
         .filter(|n| !n.ends_with("-dev") && !n.ends_with("-doc"))
         .collect();
-    names.sort_by_key(|n| (!n.starts_with(stem), !n.starts_with("lib"), n.len()));
-    let wanted = format!("/{soname}");
-    names.into_iter().find_map(|name| {
-        let deb = apt.downloaded(name)?;
-        let out = Command::new("dpkg-deb").arg("-c").arg(&deb).output().ok()?;
-        let ships = String::from_utf8_lossy(&out.stdout).lines().any(|line| {
+    let mut listed: HashMap<&str, Vec<String>> = HashMap::new();
+    sonames
+        .iter()
+        .map(|soname| {
+            let stem = soname.split(".so").next().unwrap_or(soname);
+            let mut ranked = names.clone();
+            ranked.sort_by_key(|n| (!n.starts_with(stem), !n.starts_with("lib"), n.len()));
+            ranked
+                .into_iter()
+                .find(|name| {
+                    listed
+                        .entry(name)
+                        .or_insert_with(|| file_names_in(&apt, name))
+                        .contains(soname)
+                })
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// The names of the files the downloaded package `name` ships (`dpkg-deb -c`); none when it is
+/// not downloaded.
+fn file_names_in(apt: &PrivateApt, name: &str) -> Vec<String> {
+    let Some(deb) = apt.downloaded(name) else {
+        return Vec::new();
+    };
+    let Ok(out) = Command::new("dpkg-deb").arg("-c").arg(&deb).output() else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
             // `-rw-r--r-- root/root 1234 2023-01-01 00:00 ./usr/lib/x/libz.so.1 -> libz.so.1.2`
             let member = line.split(" -> ").next().unwrap_or(line);
-            member
-                .split_whitespace()
-                .last()
-                .is_some_and(|p| p.ends_with(&wanted))
-        });
-        ships.then(|| name.to_string())
-    })
+            let path = member.split_whitespace().last()?;
+            Some(path.rsplit('/').next().unwrap_or(path).to_string())
+        })
+        .collect()
 }
 
 /// [`dev_package_for`] with one name stem.
