@@ -58,7 +58,7 @@ impl BuildEnv {
     ) -> Result<BuildEnv> {
         let env = Self::find_or_make(build, requirements, pip_args)?;
         // In the background, unless it is done (see [`bytecode`]).
-        bytecode::compile_in_background(&env.dir, &env.python, &env.site_packages);
+        bytecode::compile_in_background(&env.dir, &env.python, &env.site_packages, requirements);
         Ok(env)
     }
 
